@@ -1,0 +1,24 @@
+//! An Appwrite-compatible server (Databases/TablesDB, Storage, Functions, Users/Account, Health)
+//! on SQLite, faithful enough that the official SDKs and CLI talk to it unchanged.
+
+pub mod auth;
+pub mod clock;
+pub mod context;
+pub mod databases;
+pub mod error;
+pub mod events;
+pub mod format;
+pub mod health;
+pub mod ids;
+pub mod params;
+pub mod permissions;
+pub mod query;
+pub mod response;
+pub mod scope;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod users;
+
+pub use server::{router, serve};
+pub use state::{AppState, Config};

@@ -1,0 +1,89 @@
+//! `qw emulator`: serve the Appwrite emulator until SIGTERM or Ctrl-C.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args as ClapArgs;
+
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 8095)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Folder where projects persist across restarts.
+    #[arg(long, conflicts_with = "in_memory")]
+    data: Option<PathBuf>,
+    /// Keep everything in memory (the default when --data is not given).
+    #[arg(long)]
+    in_memory: bool,
+    /// A project to create at start (repeatable).
+    #[arg(long = "project")]
+    projects: Vec<String>,
+    /// An API key holding every scope on every project.
+    #[arg(long = "api-key")]
+    api_keys: Vec<String>,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("QW_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let config = emulator::Config { data_dir: args.data.clone(), projects: args.projects.clone(), api_keys: args.api_keys.clone() };
+    let state = match emulator::AppState::new(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot open the emulator's data: {}", e.message);
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}:{}: {e}", args.host, args.port);
+            return ExitCode::from(1);
+        }
+    };
+    let addr = listener.local_addr().expect("bound address");
+    let host = if addr.ip().is_ipv6() { format!("[{}]", addr.ip()) } else { addr.ip().to_string() };
+    let endpoint = format!("http://{host}:{}/v1", addr.port());
+    state.set_endpoint(endpoint.clone());
+    println!("emulator listening on {endpoint}");
+    let _ = std::io::stdout().flush();
+    match emulator::serve(listener, state, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: server failed: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
