@@ -13,7 +13,8 @@ use crate::error::{types, ApiError, ApiResult};
 pub use sql::{Compiled, Field, Kind, Schema};
 pub use validate::validate;
 
-/// Every method a 1.9.6 server parses.
+/// Every method a 1.9.6 server parses (utopia-php/database 6.0.0 `Query::isMethod`; note that
+/// `regex` is not among them, so a 1.9.6 server answers "Invalid query method: regex").
 pub const METHODS: &[&str] = &[
     "equal", "notEqual", "lessThan", "lessThanEqual", "greaterThan", "greaterThanEqual", "contains",
     "containsAny", "notContains", "search", "notSearch", "orderAsc", "orderDesc", "orderRandom", "limit",

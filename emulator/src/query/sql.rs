@@ -245,10 +245,6 @@ fn condition(q: &Query, schema: &dyn Schema, params: &mut Vec<Sql>) -> String {
                 format!("NOT ({sub})")
             }
         }
-        "regex" => {
-            params.push(Sql::Text(q.values[0].as_str().unwrap_or_default().to_string()));
-            format!("regexp(?, {col})")
-        }
         _ => "1 = 0".into(),
     }
 }

@@ -162,7 +162,7 @@ fn filter(q: &Query, schema: &dyn Schema) -> Result<(), String> {
             attribute_and_values(q, schema)
         }
         "notEqual" | "lessThan" | "lessThanEqual" | "greaterThan" | "greaterThanEqual" | "search" | "notSearch"
-        | "startsWith" | "notStartsWith" | "endsWith" | "notEndsWith" | "regex" => {
+        | "startsWith" | "notStartsWith" | "endsWith" | "notEndsWith" => {
             if q.values.len() != 1 {
                 return Err(format!("{} queries require exactly one value.", ucfirst(m)));
             }

@@ -63,9 +63,18 @@ async fn serve(args: Args) -> ExitCode {
     let host = if addr.ip().is_ipv6() { format!("[{}]", addr.ip()) } else { addr.ip().to_string() };
     let endpoint = format!("http://{host}:{}/v1", addr.port());
     state.set_endpoint(endpoint.clone());
+    // Handlers exist before the first line is printed: a signal sent right after it must still
+    // shut the server down cleanly.
+    let shutdown = match shutdown_signal() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot install signal handlers: {e}");
+            return ExitCode::from(1);
+        }
+    };
     println!("emulator listening on {endpoint}");
     let _ = std::io::stdout().flush();
-    match emulator::serve(listener, state, shutdown_signal()).await {
+    match emulator::serve(listener, state, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: server failed: {e}");
@@ -74,16 +83,15 @@ async fn serve(args: Args) -> ExitCode {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+/// A future resolving on SIGTERM or Ctrl-C; the handlers are installed when this returns.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
         tokio::select! {
-            _ = ctrl_c => {}
             _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    })
 }
