@@ -55,7 +55,7 @@ impl Params {
             params.read_multipart(body, boundary).await?;
             return Ok(params);
         }
-        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| too_large())?;
+        let bytes = read_limited(body).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(params);
         }
@@ -79,6 +79,9 @@ impl Params {
     }
 
     async fn read_multipart(&mut self, body: Body, boundary: String) -> ApiResult<()> {
+        // The body is read up to the limit first, so an oversized one is drained and answered
+        // (a server that stops reading mid-upload leaves the client with a reset, not an error).
+        let body = Body::from(read_limited(body).await?);
         let constraints = multer::Constraints::new()
             .size_limit(multer::SizeLimit::new().whole_stream(MAX_BODY_BYTES as u64));
         let stream = body.into_data_stream().map_err(std::io::Error::other);
@@ -202,7 +205,7 @@ impl Params {
         match v.and_then(as_i64) {
             None if v.is_none() => Ok(None),
             Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(ApiError::invalid_param(name, &format!("Value must be a valid range between {} and {}", fmt_num(min), fmt_num(max)))),
+            _ => Err(ApiError::invalid_param(name, &format!("Value must be a valid range between {} and {}", crate::php::number_format_i(min), crate::php::number_format_i(max)))),
         }
     }
 
@@ -291,10 +294,6 @@ impl Params {
     }
 }
 
-fn fmt_num(n: i64) -> String {
-    n.to_string()
-}
-
 fn check_text(name: &str, s: &str, min: usize, max: usize) -> ApiResult<()> {
     let len = s.chars().count();
     if len < min || len > max {
@@ -306,6 +305,30 @@ fn check_text(name: &str, s: &str, min: usize, max: usize) -> ApiResult<()> {
         return Err(ApiError::invalid_param(name, &description));
     }
     Ok(())
+}
+
+/// Reads a whole body of at most [`MAX_BODY_BYTES`]; past that, the rest is read and dropped and
+/// the answer is a clear 400.
+async fn read_limited(body: Body) -> ApiResult<Bytes> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut buf = bytes::BytesMut::new();
+    let mut over = false;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| bad_request(format!("Could not read the request body: {e}.")))?;
+        if let Ok(data) = frame.into_data() {
+            if over || buf.len() + data.len() > MAX_BODY_BYTES {
+                over = true;
+                buf.clear();
+                continue;
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    if over {
+        return Err(too_large());
+    }
+    Ok(buf.freeze())
 }
 
 fn bad_request(message: impl Into<String>) -> ApiError {

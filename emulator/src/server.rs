@@ -16,6 +16,7 @@ pub fn router(state: AppState) -> Router {
     let appwrite = Router::new()
         .merge(crate::health::routes())
         .merge(crate::databases::routes())
+        .merge(crate::keys::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::context::appwrite));
     Router::new()
         .merge(appwrite)

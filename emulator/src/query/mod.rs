@@ -47,8 +47,16 @@ pub struct Query {
 impl Query {
     /// Parses one query string (`Query::parse`); errors carry the server's text.
     pub fn parse(raw: &str) -> Result<Query, String> {
-        // PHP reports every json_decode failure of a query string as "Syntax error".
-        let value: Value = serde_json::from_str(raw).map_err(|_| "Invalid query: Syntax error".to_string())?;
+        if nesting_depth(raw) > MAX_JSON_DEPTH {
+            return Err("Invalid query: Maximum stack depth exceeded".into());
+        }
+        // Depth is bounded above, so serde_json's own recursion limit (128) can be lifted to PHP's.
+        let mut de = serde_json::Deserializer::from_str(raw);
+        de.disable_recursion_limit();
+        // PHP reports every other json_decode failure of a query string as "Syntax error".
+        let value = serde::Deserialize::deserialize(&mut de)
+            .and_then(|v: Value| de.end().map(|_| v))
+            .map_err(|_| "Invalid query: Syntax error".to_string())?;
         Self::from_value(&value)
     }
 
@@ -95,6 +103,35 @@ impl Query {
     pub fn value(&self) -> Option<&Value> {
         self.values.first()
     }
+}
+
+/// PHP's `json_decode` default depth.
+const MAX_JSON_DEPTH: usize = 512;
+
+/// The deepest `[`/`{` nesting of a JSON text, ignoring brackets inside strings.
+fn nesting_depth(raw: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for c in raw.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '[' | '{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 fn php_type(v: &Value) -> &'static str {
@@ -225,6 +262,10 @@ mod tests {
         assert!(Query::parse("not json").unwrap_err().starts_with("Invalid query: "));
         assert_eq!(Query::parse("[1]").unwrap_err(), "Invalid query method: ");
         assert_eq!(Query::parse("12").unwrap_err(), "Invalid query. Must be an array, got integer");
+        let deep = "[".repeat(600) + &"]".repeat(600);
+        assert_eq!(Query::parse(&deep).unwrap_err(), "Invalid query: Maximum stack depth exceeded");
+        let nested = r#"{"method":"or","values":["#.repeat(150) + &"]}".repeat(150);
+        assert_eq!(Query::parse(&nested).unwrap().method, "or");
         let too_many: Vec<String> = (0..101).map(|_| r#"{"method":"limit","values":[1]}"#.to_string()).collect();
         assert_eq!(parse_all(&too_many).unwrap_err().ty, types::GENERAL_ARGUMENT_INVALID);
     }
