@@ -24,8 +24,8 @@ test-node:
 	cd tests/sdk-node && node --test --test-concurrency=1
 
 bench: setup
-	cargo build --release -p studio
-	.venv/bin/python bench/run.py
+	cargo build --release -p studio -p qw-bench
+	scripts/bench.sh
 
 clean-data:
 	rm -rf .qw/data

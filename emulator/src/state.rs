@@ -34,8 +34,7 @@ impl Project {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction) -> ApiResult<T> + Send + 'static,
     {
-        let p = self.clone();
-        tokio::task::spawn_blocking(move || p.db.write(f)).await.map_err(ApiError::internal)?
+        self.db.write_async(f).await
     }
 
     /// Runs `f` in a read transaction on a blocking thread.
@@ -44,6 +43,9 @@ impl Project {
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction) -> ApiResult<T> + Send + 'static,
     {
+        if self.db.reads_via_writer() {
+            return self.db.write_async(f).await;
+        }
         let p = self.clone();
         tokio::task::spawn_blocking(move || p.db.read(f)).await.map_err(ApiError::internal)?
     }
