@@ -148,3 +148,75 @@ pub fn resolve(project: &Project, env: &str, function: Option<&str>) -> Vec<Reso
         })
         .collect()
 }
+
+/// One line of `qw variables`: a resolved variable judged ✅ / ⚠️ / ❌, secrets masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line {
+    pub name: String,
+    pub level: crate::finding::Level,
+    /// The value to show: the winning value, the mask for a secret, or none.
+    pub value: Option<String>,
+    /// Where the winning value is written.
+    pub from: Option<Setting>,
+    pub secret: bool,
+    /// Where a secret was found (`$VAR` or the keychain entry).
+    pub secret_source: Option<String>,
+    pub required_by: Vec<String>,
+    /// What a reader should know, e.g. what was overridden or why it is missing.
+    pub notes: Vec<String>,
+}
+
+/// Judges every resolved variable of `env` (and `function`), reading secrets from `store` now.
+pub fn lines(project: &Project, env: &str, function: Option<&str>, store: &dyn super::secrets::SecretStore) -> Vec<Line> {
+    use super::secrets::{lookup, secret_ref, SecretValue, MASK};
+    use crate::finding::Level;
+    resolve(project, env, function)
+        .into_iter()
+        .map(|r| {
+            let mut line = Line {
+                name: r.name.clone(),
+                level: Level::Ok,
+                value: r.winner().map(|w| w.value.clone()),
+                from: r.winner().cloned(),
+                secret: r.secret,
+                secret_source: None,
+                required_by: r.required_by.clone(),
+                notes: Vec::new(),
+            };
+            if r.secret {
+                line.value = Some(MASK.to_string());
+                if let Some(w) = r.winner() {
+                    line.level = Level::Error;
+                    line.notes.push(format!("a secret must not be written in a tracked file, but {}#{} holds a value", w.file, w.pointer));
+                    line.from = Some(Setting { value: MASK.to_string(), ..w.clone() });
+                } else {
+                    match lookup(&secret_ref(project, env, &r.name), store) {
+                        SecretValue::Found { from, .. } => line.secret_source = Some(from),
+                        SecretValue::Missing { reason } => {
+                            line.value = None;
+                            line.level = Level::Warning;
+                            line.notes.push(format!("secret not available on this machine: {reason}"));
+                        }
+                    }
+                }
+                return line;
+            }
+            if r.winner().is_none() {
+                if !r.required_by.is_empty() {
+                    line.level = Level::Error;
+                    line.notes.push(format!("missing: required by {} but set in no layer for {env}", r.required_by.join(", ")));
+                }
+                return line;
+            }
+            for (old, new) in r.conflicts() {
+                line.level = Level::Warning;
+                line.notes.push(format!("{} value {:?} ({}) overrides {} value {:?} ({})", new.layer.name(), new.value, new.file, old.layer.name(), old.value, old.file));
+            }
+            if !r.declared {
+                line.level = line.level.max(Level::Warning);
+                line.notes.push("not declared in templates/shared-variables.json".to_string());
+            }
+            line
+        })
+        .collect()
+}
