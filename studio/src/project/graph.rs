@@ -205,9 +205,11 @@ mod tests {
         assert_eq!(steps[2].reason(), "after transcribe (#2), which it depends on; needed by gateway");
     }
 
+    type Edges<'a> = &'a [(&'a str, &'a [&'a str])];
+
     #[test]
     fn names_cycles_in_order() {
-        let cases: Vec<(&[(&str, &[&str])], Vec<Vec<&str>>)> = vec![
+        let cases: Vec<(Edges, Vec<Vec<&str>>)> = vec![
             (&[("a", &["b"]), ("b", &["c"]), ("c", &["a"])], vec![vec!["a", "b", "c", "a"]]),
             (&[("x", &["x"])], vec![vec!["x", "x"]]),
             (&[("b", &["a"]), ("a", &["b"]), ("c", &[])], vec![vec!["a", "b", "a"]]),
