@@ -82,9 +82,14 @@ pub struct Tally {
 impl Tally {
     /// Counts the findings by level.
     pub fn of(findings: &[Finding]) -> Tally {
+        Tally::of_levels(findings.iter().map(|f| f.level))
+    }
+
+    /// Counts levels.
+    pub fn of_levels(levels: impl IntoIterator<Item = Level>) -> Tally {
         let mut t = Tally::default();
-        for f in findings {
-            match f.level {
+        for level in levels {
+            match level {
                 Level::Ok => t.ok += 1,
                 Level::Warning => t.warnings += 1,
                 Level::Error => t.errors += 1,

@@ -194,6 +194,25 @@ fn each_broken_project_yields_exactly_its_finding() {
             (E, "database-unexpected", PROD, "/databases/0/$id", "database main has no schema for prod in schemas/databases"),
             (E, "database-missing", PROD, "/databases", "database main-prod (schemas/databases/main-prod.json) is not in prod"),
         ]),
+        case("more orders than attributes", |t| {
+            for f in ["schemas/collections/jobs.json", DEV, PROD] {
+                let at = if f.starts_with("schemas") { "/indexes/0/orders/1" } else { "/collections/0/indexes/0/orders/1" };
+                set(t, f, at, json!("DESC"));
+            }
+        }, vec![(E, "index-orders", "schemas/collections/jobs.json", "/indexes/0/orders", "index idx_user has 2 orders for 1 attributes")]),
+        case("collection not listed by its database", |t| set(t, "schemas/databases/main-prod.json", "/collections", json!([])), vec![
+            (E, "collection-not-in-database", PROD, "/collections/0/$id", "collection jobs is not listed in schemas/databases/main-prod.json"),
+        ]),
+        case("database of an unknown environment", |t| put(t, "schemas/databases/main-qa.json", json!({"databaseId": "main-qa", "name": "QA", "environment": "qa", "collections": []})), vec![
+            (W, "database-environment-unknown", "schemas/databases/main-qa.json", "/environment", "main-qa belongs to environment qa, which has no folder"),
+        ]),
+        case("two schema files for one collection", |t| {
+            let text = t.files["schemas/collections/jobs.json"].clone();
+            t.insert("schemas/collections/jobs-copy.json", text);
+        }, vec![(E, "duplicate-collection", "schemas/collections/jobs.json", "/collectionId", "collection jobs is also defined in schemas/collections/jobs-copy.json")]),
+        case("no environments", |t| t.files.retain(|k, _| !k.starts_with("environments/")), vec![
+            (E, "missing-environments", "environments", "", "no environment folders (dev, staging, prod) under environments/"),
+        ]),
         // drift
         case("unintended drift", |t| set(t, PROD, "/functions/1/timeout", json!(120)), vec![
             // With two environments neither value is the odd one out: the first environment is named.

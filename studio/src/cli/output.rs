@@ -118,7 +118,11 @@ pub fn print_finding(f: &Finding) {
 
 /// Prints the closing count line.
 pub fn summary(findings: &[Finding]) {
-    let t = Tally::of(findings);
+    tally_line(Tally::of(findings));
+}
+
+/// Prints the closing count line of a tally.
+pub fn tally_line(t: Tally) {
     let s = style(if t.errors > 0 { Level::Error } else if t.warnings > 0 { Level::Warning } else { Level::Ok });
     println!("{s}{} error(s), {} warning(s), {} ok{s:#}", t.errors, t.warnings, t.ok);
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::output::{self, heading, print_json, style};
 use super::Global;
-use studio::finding::{Finding, Level, Tally};
+use studio::finding::Tally;
 use studio::project::secrets::SystemSecrets;
 use studio::project::target::target;
 use studio::project::variables::lines;
@@ -37,8 +37,7 @@ pub fn run(global: &Global, args: Args) -> ExitCode {
     }
     let target = target(&project, &args.env, &|v| std::env::var(v).ok()).expect("known environment");
     let lines = lines(&project, &args.env, args.function.as_deref(), &SystemSecrets);
-    let levels: Vec<Finding> = lines.iter().map(|l| Finding::new(l.level, "variables", "", "", "", "")).collect();
-    let tally = Tally::of(&levels);
+    let tally = Tally::of_levels(lines.iter().map(|l| l.level));
     if global.json {
         print_json(&json!({
             "project": root.display().to_string(),
@@ -67,8 +66,7 @@ pub fn run(global: &Global, args: Args) -> ExitCode {
                 println!("     {dim}{note}{dim:#}");
             }
         }
-        let s = style(if tally.errors > 0 { Level::Error } else if tally.warnings > 0 { Level::Warning } else { Level::Ok });
-        println!("{s}{} error(s), {} warning(s), {} ok{s:#}", tally.errors, tally.warnings, tally.ok);
+        output::tally_line(tally);
     }
     if tally.errors > 0 {
         ExitCode::from(output::FAILED)

@@ -72,7 +72,7 @@ impl Project {
         self.environments.keys().cloned().collect()
     }
 
-    /// The dependencies of a function, or an empty set when it has none on file.
+    /// The `dependencies.json` of a function, when it has one.
     pub fn dependencies_of(&self, function: &str) -> Option<&Dependencies> {
         self.functions.get(function).and_then(|f| f.dependencies.as_ref())
     }

@@ -119,12 +119,12 @@ pub fn plan(project: &Project, tree: &dyn Tree, request: &Request) -> Result<Pla
     }
     let manifest = manifest.ok_or_else(|| PlanError::Usage(format!("{} has no function.json", paths::FUNCTION_TEMPLATE)))?;
 
-    for (field, others, mirror) in [("depends_on", &request.depends_on, "depended_by"), ("depended_by", &request.depended_by, "depends_on")] {
+    // Each named function gets the mirror entry, so depends_on and depended_by keep agreeing.
+    for (others, mirror) in [(&request.depends_on, "depended_by"), (&request.depended_by, "depends_on")] {
         for other in others {
             let path = paths::dependencies(other);
             let mut deps = read_json(tree, &path)?;
             append_unique(&mut deps[mirror], name);
-            let _ = field;
             plan.writes.push(FileWrite { path, new: false, content: json_text(&deps) });
         }
     }
