@@ -10,7 +10,8 @@ use crate::finding::{Finding, Level};
 /// The family name the migrations check must use, so it replaces this placeholder.
 pub const FAMILY: &str = "migrations";
 
-/// The check registered in the slot; the migrations module replaces the placeholder here.
+/// The check registered in the slot. The migrations module returns its own check here (family
+/// [`FAMILY`]); it gets the loaded project and, through `CheckInput::tree`, the `migrations/` folder.
 pub fn schema_migrations_check() -> Box<dyn Check> {
     Box::new(NotInstalled)
 }

@@ -13,11 +13,15 @@ mod fixture;
 
 use crate::finding::Finding;
 use crate::project::python::SyntaxReport;
+use crate::project::tree::Tree;
 use crate::project::Project;
 
 /// What every check reads.
 pub struct CheckInput<'a> {
     pub project: &'a Project,
+    /// The project's files, for checks that read beyond the model (the migrations check reads
+    /// `migrations/`; `Tree::root` gives the folder on disk when there is one).
+    pub tree: &'a dyn Tree,
     /// Only this environment's findings, when set (`qw validate ENV`).
     pub environment: Option<&'a str>,
     /// The Python syntax of the functions' sources, compiled beforehand.

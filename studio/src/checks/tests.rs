@@ -13,7 +13,7 @@ type Expected = (Level, &'static str, &'static str, &'static str, &'static str);
 /// Every finding but the ✅ ones and the empty migrations slot.
 fn problems(tree: &MemoryTree, env: Option<&str>, python: &SyntaxReport) -> Vec<Finding> {
     let findings = match crate::project::load(tree) {
-        Ok(project) => Registry::standard().run(&CheckInput { project: &project, environment: env, python }),
+        Ok(project) => Registry::standard().run(&CheckInput { project: &project, tree, environment: env, python }),
         Err(failure) => failure.findings,
     };
     findings.into_iter().filter(|f| f.level != Level::Ok && f.check != "migrations").collect()
@@ -42,7 +42,7 @@ fn the_valid_fixture_has_no_problem() {
     let tree = valid();
     assert_case("valid", &tree, None, &SyntaxReport::default(), &[]);
     let project = crate::project::load(&tree).unwrap();
-    let all = Registry::standard().run(&CheckInput { project: &project, environment: None, python: &SyntaxReport::default() });
+    let all = Registry::standard().run(&CheckInput { project: &project, tree: &tree, environment: None, python: &SyntaxReport::default() });
     assert!(all.iter().any(|f| f.level == Level::Ok && f.check == "drift"));
     assert_eq!(all.iter().filter(|f| f.check == "migrations").map(|f| f.code.as_str()).collect::<Vec<_>>(), ["migrations-check-missing"]);
 }
@@ -270,8 +270,9 @@ fn the_migrations_slot_takes_a_registered_check() {
     }
     let registry = Registry::standard().with(Box::new(Proven));
     assert_eq!(registry.families(), ["variables", "routes", "dependencies", "functions", "schemas", "drift", "migrations"]);
-    let project = crate::project::load(&valid()).unwrap();
-    let found = registry.run(&CheckInput { project: &project, environment: None, python: &SyntaxReport::default() });
+    let tree = valid();
+    let project = crate::project::load(&tree).unwrap();
+    let found = registry.run(&CheckInput { project: &project, tree: &tree, environment: None, python: &SyntaxReport::default() });
     assert_eq!(found.iter().filter(|f| f.check == "migrations").map(|f| f.code.as_str()).collect::<Vec<_>>(), ["schemas-proven"]);
 }
 

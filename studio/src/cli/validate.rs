@@ -8,6 +8,7 @@ use super::output::{self, heading, print_findings, print_json, report_json, summ
 use super::Global;
 use studio::checks::{CheckInput, Registry};
 use studio::project::python;
+use studio::project::tree::DiskTree;
 
 #[derive(ClapArgs, Debug)]
 pub struct Args {
@@ -26,7 +27,8 @@ pub fn run(global: &Global, args: Args) -> ExitCode {
         }
     }
     let syntax = python::check_syntax(&python::python_sources(&project));
-    let input = CheckInput { project: &project, environment: args.env.as_deref(), python: &syntax };
+    let tree = DiskTree::new(&root);
+    let input = CheckInput { project: &project, tree: &tree, environment: args.env.as_deref(), python: &syntax };
     let findings = Registry::standard().run(&input);
     if global.json {
         print_json(&report_json(&root, args.env.as_deref(), &findings));

@@ -11,6 +11,10 @@ pub trait Tree {
     fn list(&self, dir: &str) -> Vec<(String, bool)>;
     /// Whether the path is a folder.
     fn is_dir(&self, path: &str) -> bool;
+    /// The project folder on disk, for tools that need real paths; `None` for a tree in memory.
+    fn root(&self) -> Option<&Path> {
+        None
+    }
 }
 
 /// The project on disk.
@@ -62,6 +66,10 @@ impl Tree for DiskTree {
 
     fn is_dir(&self, path: &str) -> bool {
         self.full(path).is_dir()
+    }
+
+    fn root(&self) -> Option<&Path> {
+        Some(&self.root)
     }
 }
 
