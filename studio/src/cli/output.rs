@@ -44,7 +44,8 @@ pub fn usage_error(global: &Global, message: &str) -> ExitCode {
     if global.json {
         print_json(&json!({"ok": false, "error": message}));
     } else {
-        eprintln!("{}error:{} {message}", style(Level::Error), style(Level::Error).render_reset());
+        let s = style(Level::Error);
+        eprintln!("{s}error:{s:#} {message}");
     }
     ExitCode::from(UNUSABLE)
 }
