@@ -27,8 +27,24 @@ fn main() {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
             rt.block_on(core(qw));
         }
+        "creates" => {
+            // Load only, against an emulator already running (for profiling): qw-bench creates ENDPOINT KEY CONCURRENCY TOTAL
+            let endpoint = qw.to_string_lossy().to_string();
+            let key = args.next().unwrap_or_else(|| "standard_bench".into());
+            let concurrency: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(64);
+            let total: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(20_000);
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let api = Api::new(&endpoint, &key);
+                api.wait_healthy().await;
+                if api.count().await == 0 {
+                    api.setup_collection().await;
+                }
+                println!("{:.0} creates/s", api.create_rate(concurrency, total).await);
+            });
+        }
         other => {
-            eprintln!("usage: qw-bench core [path/to/qw]   (unknown: {other})");
+            eprintln!("usage: qw-bench core [path/to/qw] | qw-bench creates ENDPOINT KEY CONCURRENCY TOTAL   (unknown: {other})");
             std::process::exit(2);
         }
     }

@@ -125,17 +125,17 @@ async fn prepare(state: AppState, req: Request) -> ApiResult<Request> {
             return Err(ApiError::of(types::PROJECT_ID_MISSING));
         }
         if state.is_admin_key(key) {
-            Caller::admin_key()
+            state.admin_caller.clone()
         } else if key.starts_with("ephemeral_") || key.starts_with("dynamic_") {
-            crate::auth::decode_ephemeral_key(&state.secret, now, key, &pid).unwrap_or(Caller::Guest)
+            Arc::new(crate::auth::decode_ephemeral_key(&state.secret, now, key, &pid).unwrap_or(Caller::Guest))
         } else {
             return Err(ApiError::of(types::USER_UNAUTHORIZED));
         }
     } else {
-        match &project {
+        Arc::new(match &project {
             Some(p) => crate::users::authenticate(&state, p, &headers).await?,
             None => Caller::Guest,
-        }
+        })
     };
 
     // 3. the route's scope.
@@ -154,7 +154,7 @@ async fn prepare(state: AppState, req: Request) -> ApiResult<Request> {
     let ctx = Ctx {
         state,
         project,
-        caller: Arc::new(caller),
+        caller,
         format: Format::parse(headers.get("x-appwrite-response-format").and_then(|v| v.to_str().ok())),
         headers,
     };

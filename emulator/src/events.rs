@@ -26,6 +26,10 @@ pub fn publish(ctx: &Ctx, pattern: &str, params: &[(&str, &str)], payload: Value
 
 /// [`publish`] for database events, naming the database type.
 pub fn publish_typed(ctx: &Ctx, pattern: &str, params: &[(&str, &str)], payload: Value, database_type: Option<&str>) {
+    // The fan-out is dozens of strings per write: skip it when nobody listens.
+    if ctx.state.events.receiver_count() == 0 {
+        return;
+    }
     let events = generate(pattern, params, database_type);
     if events.is_empty() {
         return;

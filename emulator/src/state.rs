@@ -25,6 +25,8 @@ pub struct Project {
     pub db: Db,
     /// Folder for the project's blobs (files, deployments, builds).
     pub dir: PathBuf,
+    /// Loaded collection schemas, reused until the metadata changes.
+    pub schemas: crate::databases::schema::SchemaCache,
 }
 
 impl Project {
@@ -65,6 +67,8 @@ pub struct Inner {
     _temp: Option<tempfile::TempDir>,
     /// `http://HOST:PORT/v1`, known once the listener is bound.
     endpoint: OnceLock<String>,
+    /// The caller every configured API key is (built once: it holds every scope).
+    pub admin_caller: Arc<crate::auth::Caller>,
     /// Every published event; function triggers subscribe.
     pub events: tokio::sync::broadcast::Sender<crate::events::EventMessage>,
 }
@@ -98,6 +102,7 @@ impl AppState {
             blob_root,
             _temp: temp,
             endpoint: OnceLock::new(),
+            admin_caller: Arc::new(crate::auth::Caller::admin_key()),
             events: tokio::sync::broadcast::channel(4096).0,
         }));
         if let Some(dir) = &config.data_dir {
@@ -140,7 +145,7 @@ impl AppState {
         std::fs::create_dir_all(&dir)?;
         let db_path = self.config.data_dir.as_ref().map(|_| dir.join("project.db"));
         let db = Db::open(db_path.as_deref())?;
-        let project = Arc::new(Project { id: id.to_string(), db, dir });
+        let project = Arc::new(Project { id: id.to_string(), db, dir, schemas: Default::default() });
         let mut projects = self.projects.write().unwrap();
         Ok(projects.entry(id.to_string()).or_insert(project).clone())
     }

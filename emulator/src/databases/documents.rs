@@ -22,8 +22,10 @@ use crate::response::{created, no_content, ok, Reply};
 pub const BULK_LIMIT: usize = 100;
 
 /// Who is writing, as the blocking store code needs it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Access {
+    /// The project, for its schema cache.
+    pub project: std::sync::Arc<crate::state::Project>,
     pub is_key: bool,
     pub roles: Vec<String>,
     pub user_id: Option<String>,
@@ -32,14 +34,15 @@ pub struct Access {
 }
 
 impl Access {
-    pub fn of(ctx: &Ctx) -> Access {
-        Access {
+    pub fn of(ctx: &Ctx) -> ApiResult<Access> {
+        Ok(Access {
+            project: ctx.project()?.clone(),
             is_key: ctx.is_key(),
             roles: ctx.roles(),
             user_id: ctx.caller.user().map(|u| u.id.clone()),
             format: ctx.format,
             now: ctx.state.clock.now_iso(),
-        }
+        })
     }
 
     /// Checks `action` against the collection's permissions, and the document's when document
@@ -79,8 +82,8 @@ impl Access {
     }
 }
 
-fn load(tx: &Transaction, api: Api, p: &Params, access: &Access) -> ApiResult<CollectionSchema> {
-    CollectionSchema::require(tx, api, p.path("databaseId"), p.path(api.collection_param()), access.is_key)
+fn load(tx: &Transaction, api: Api, p: &Params, access: &Access) -> ApiResult<std::sync::Arc<CollectionSchema>> {
+    access.project.schemas.require(tx, api, p.path("databaseId"), p.path(api.collection_param()), access.is_key)
 }
 
 /// Drops the keys clients may not set; `$createdAt`/`$updatedAt` are kept for keys only.
@@ -268,7 +271,7 @@ pub async fn create(api: Api, ctx: Ctx, p: Params) -> Reply {
         let payload = if has_docs { json!(docs) } else { Value::Object(data.clone()) };
         return super::transactions::stage_route(&ctx, api, &p, &tid, action, single_id.as_deref(), payload, perms_param).await;
     }
-    let access = Access::of(&ctx);
+    let access = Access::of(&ctx)?;
     let (schema, stored) = ctx
         .project()?
         .write(move |tx| {
@@ -356,12 +359,12 @@ pub async fn get(api: Api, ctx: Ctx, p: Params) -> Reply {
     if let Some(tid) = transaction_id(&p)? {
         return super::transactions::read_one(&ctx, api, &p, &tid, grouped.selection()).await;
     }
-    let access = Access::of(&ctx);
+    let access = Access::of(&ctx)?;
     let doc = ctx
         .project()?
         .read(move |tx| {
             let s = load(tx, api, &p, &access)?;
-            crate::query::validate(&grouped, &s, true).map_err(|m| ApiError::msg(types::GENERAL_QUERY_INVALID, m))?;
+            crate::query::validate(&grouped, s.as_ref(), true).map_err(|m| ApiError::msg(types::GENERAL_QUERY_INVALID, m))?;
             let id = p.path(api.document_param());
             let found = records::fetch(tx, &s, api, access.format, id)?
                 .filter(|d| access.can_read(&s, d))
@@ -423,7 +426,7 @@ pub async fn list(api: Api, ctx: Ctx, p: Params) -> Reply {
     if let Some(tid) = transaction_id(&p)? {
         return super::transactions::read_list(&ctx, api, &p, &tid, queries, with_total).await;
     }
-    let access = Access::of(&ctx);
+    let access = Access::of(&ctx)?;
     let (docs, total) = ctx
         .project()?
         .read(move |tx| {
@@ -447,7 +450,7 @@ pub async fn update(api: Api, ctx: Ctx, p: Params) -> Reply {
         let id = p.path(api.document_param()).to_string();
         return super::transactions::stage_route(&ctx, api, &p, &tid, "update", Some(&id), Value::Object(data), perms).await;
     }
-    let access = Access::of(&ctx);
+    let access = Access::of(&ctx)?;
     let (s, doc) = ctx
         .project()?
         .write(move |tx| {
@@ -488,7 +491,7 @@ pub async fn upsert(api: Api, ctx: Ctx, p: Params) -> Reply {
     if let Some(tid) = transaction_id(&p)? {
         return super::transactions::stage_route(&ctx, api, &p, &tid, "upsert", Some(&id), Value::Object(data), perms).await;
     }
-    let access = Access::of(&ctx);
+    let access = Access::of(&ctx)?;
     let (s, doc, was_created) = ctx
         .project()?
         .write(move |tx| {
@@ -507,7 +510,7 @@ pub async fn delete(api: Api, ctx: Ctx, p: Params) -> Reply {
         let id = p.path(api.document_param()).to_string();
         return super::transactions::stage_route(&ctx, api, &p, &tid, "delete", Some(&id), Value::Null, None).await;
     }
-    let access = Access::of(&ctx);
+    let access = Access::of(&ctx)?;
     let (s, doc) = ctx
         .project()?
         .write(move |tx| {
@@ -585,7 +588,7 @@ pub async fn increment(api: Api, ctx: Ctx, p: Params, sign: f64) -> Reply {
         let action = if sign > 0.0 { "increment" } else { "decrement" };
         return super::transactions::stage_route(&ctx, api, &p, &tid, action, Some(&id), Value::Object(data), None).await;
     }
-    let access = Access::of(&ctx);
+    let access = Access::of(&ctx)?;
     let (s, doc) = ctx
         .project()?
         .write(move |tx| {
@@ -672,7 +675,7 @@ pub async fn bulk_update(api: Api, ctx: Ctx, p: Params) -> Reply {
         let payload = json!({"data": data, "queries": queries});
         return super::transactions::stage_route(&ctx, api, &p, &tid, "bulkUpdate", None, payload, None).await;
     }
-    let access = Access::of(&ctx);
+    let access = Access::of(&ctx)?;
     let (s, docs) = ctx
         .project()?
         .write(move |tx| {
@@ -721,7 +724,7 @@ pub async fn bulk_upsert(api: Api, ctx: Ctx, p: Params) -> Reply {
     if let Some(tid) = transaction_id(&p)? {
         return super::transactions::stage_route(&ctx, api, &p, &tid, "bulkUpsert", None, json!(docs), None).await;
     }
-    let access = Access::of(&ctx);
+    let access = Access::of(&ctx)?;
     let (s, docs) = ctx
         .project()?
         .write(move |tx| {
@@ -751,7 +754,7 @@ pub async fn bulk_delete(api: Api, ctx: Ctx, p: Params) -> Reply {
     if let Some(tid) = transaction_id(&p)? {
         return super::transactions::stage_route(&ctx, api, &p, &tid, "bulkDelete", None, json!({"queries": queries}), None).await;
     }
-    let access = Access::of(&ctx);
+    let access = Access::of(&ctx)?;
     let (s, docs) = ctx
         .project()?
         .write(move |tx| {

@@ -1,6 +1,9 @@
 //! A collection loaded with its attributes and indexes: what queries may use, and how stored rows
 //! become documents.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{Row, Transaction};
 use serde_json::{json, Map, Number, Value};
@@ -38,6 +41,17 @@ impl CollectionSchema {
             .filter(|c| c.enabled || privileged)
             .ok_or_else(|| ApiError::with_arg(api.collection_not_found(), collection_id))?;
         Self::load(tx, db, c)
+    }
+
+    /// Applies [`CollectionSchema::require`]'s visibility rule to an already loaded schema.
+    fn visible(self: Arc<Self>, api: Api, database_id: &str, collection_id: &str, privileged: bool) -> ApiResult<Arc<Self>> {
+        if !self.database.enabled && !privileged {
+            return Err(ApiError::with_arg(crate::error::types::DATABASE_NOT_FOUND, database_id));
+        }
+        if !self.collection.enabled && !privileged {
+            return Err(ApiError::with_arg(api.collection_not_found(), collection_id));
+        }
+        Ok(self)
     }
 
     pub fn attribute(&self, key: &str) -> Option<&AttributeRow> {
@@ -79,6 +93,43 @@ impl CollectionSchema {
             m.insert(a.key.clone(), decode(a, row.get_ref(5 + i)?));
         }
         Ok(m)
+    }
+}
+
+/// Collections loaded with their attributes and indexes, reused while the metadata generation
+/// (see `store::schema_generation`) is unchanged: document reads and writes then cost one
+/// lookup instead of four queries.
+#[derive(Default)]
+pub struct SchemaCache {
+    entries: Mutex<HashMap<(String, String), (i64, Arc<CollectionSchema>)>>,
+}
+
+impl SchemaCache {
+    /// [`CollectionSchema::require`] through the cache.
+    pub fn require(
+        &self,
+        tx: &Transaction,
+        api: Api,
+        database_id: &str,
+        collection_id: &str,
+        privileged: bool,
+    ) -> ApiResult<Arc<CollectionSchema>> {
+        let gen = store::schema_generation(tx)?;
+        let key = (database_id.to_string(), collection_id.to_string());
+        let cached = self.entries.lock().unwrap().get(&key).filter(|(g, _)| *g == gen).map(|(_, s)| s.clone());
+        let schema = match cached {
+            Some(s) => s,
+            None => {
+                let s = Arc::new(CollectionSchema::require(tx, api, database_id, collection_id, true)?);
+                let mut entries = self.entries.lock().unwrap();
+                if entries.len() > 1024 {
+                    entries.clear();
+                }
+                entries.insert(key, (gen, s.clone()));
+                s
+            }
+        };
+        schema.visible(api, database_id, collection_id, privileged)
     }
 }
 

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiResult;
 
-pub const MIGRATIONS: &[(&str, &str)] = &[(
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
     "databases-1",
     r#"
     CREATE TABLE databases (
@@ -62,7 +63,31 @@ pub const MIGRATIONS: &[(&str, &str)] = &[(
         UNIQUE (collection_seq, key)
     );
     "#,
+), (
+    "databases-2-schema-generation",
+    r#"
+    CREATE TABLE _qw_schema_gen (id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);
+    INSERT INTO _qw_schema_gen (id, gen) VALUES (1, 0);
+    CREATE TRIGGER databases_gen_i AFTER INSERT ON databases BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER databases_gen_u AFTER UPDATE ON databases BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER databases_gen_d AFTER DELETE ON databases BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER collections_gen_i AFTER INSERT ON collections BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER collections_gen_u AFTER UPDATE ON collections BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER collections_gen_d AFTER DELETE ON collections BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER attributes_gen_i AFTER INSERT ON attributes BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER attributes_gen_u AFTER UPDATE ON attributes BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER attributes_gen_d AFTER DELETE ON attributes BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER indexes_gen_i AFTER INSERT ON indexes BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER indexes_gen_u AFTER UPDATE ON indexes BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    CREATE TRIGGER indexes_gen_d AFTER DELETE ON indexes BEGIN UPDATE _qw_schema_gen SET gen = gen + 1; END;
+    "#,
 )];
+
+/// The metadata generation: bumped by triggers on every change to databases, collections,
+/// attributes and indexes, so cached schemas know when they are stale.
+pub fn schema_generation(tx: &Transaction) -> ApiResult<i64> {
+    Ok(tx.prepare_cached("SELECT gen FROM _qw_schema_gen WHERE id = 1")?.query_row([], |r| r.get(0))?)
+}
 
 /// A database (legacy or TablesDB: one store, two views).
 #[derive(Debug, Clone)]
