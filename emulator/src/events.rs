@@ -92,18 +92,12 @@ fn parse(pattern: &str) -> Parsed {
     }
 }
 
-fn replace_all(s: &str, keys: &[String], values: &[String]) -> String {
-    let mut out = s.to_string();
-    for (k, v) in keys.iter().zip(values) {
-        out = out.replace(k.as_str(), v);
-    }
-    out
-}
-
-/// The event strings one action emits (`Event::generateEvents`).
+/// The event strings one action emits (`Event::generateEvents`): for each pattern (the full one,
+/// the one without the action, the parent prefixes), every combination of its IDs replaced by
+/// `*` — Appwrite's nested loops amount to exactly that — most specific first, then the
+/// collection/table mirrors.
 pub fn generate(pattern: &str, params: &[(&str, &str)], database_type: Option<&str>) -> Vec<String> {
     let keys: Vec<String> = params.iter().map(|(k, _)| format!("[{k}]")).collect();
-    let values: Vec<String> = params.iter().map(|(_, v)| v.to_string()).collect();
     let mut p = parse(pattern);
     if pattern.contains("databases.") && database_type == Some("tablesdb") {
         let map = |s: &mut Option<String>| {
@@ -124,74 +118,56 @@ pub fn generate(pattern: &str, params: &[(&str, &str)], database_type: Option<&s
         map(&mut p.sub_type);
         map(&mut p.sub_sub_type);
     }
-    let ty = p.parts[0].clone();
-    let join = |items: &[&Option<String>]| -> String {
-        let mut v = vec![ty.clone()];
-        v.extend(items.iter().map(|i| (*i).clone().unwrap_or_default()));
-        v.join(".")
-    };
     for r in [&p.resource, &p.sub_resource, &p.sub_sub_resource].into_iter().flatten() {
         if !keys.contains(r) {
             return Vec::new();
         }
     }
-    let mut patterns: Vec<String> = Vec::new();
+    let ty = Some(p.parts[0].clone());
+    let mut patterns: Vec<Vec<&Option<String>>> = Vec::new();
     if p.action.is_some() {
         if p.sub_sub_resource.is_some() {
             if p.attribute.is_some() {
-                patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource, &p.action, &p.attribute]));
+                patterns.push(vec![&ty, &p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource, &p.action, &p.attribute]);
             }
-            patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource, &p.action]));
-            patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource]));
+            patterns.push(vec![&ty, &p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource, &p.action]);
+            patterns.push(vec![&ty, &p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource]);
         } else if p.sub_resource.is_some() {
             if p.attribute.is_some() {
-                patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.action, &p.attribute]));
+                patterns.push(vec![&ty, &p.resource, &p.sub_type, &p.sub_resource, &p.action, &p.attribute]);
             }
-            patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.action]));
-            patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource]));
+            patterns.push(vec![&ty, &p.resource, &p.sub_type, &p.sub_resource, &p.action]);
+            patterns.push(vec![&ty, &p.resource, &p.sub_type, &p.sub_resource]);
         } else {
-            patterns.push(join(&[&p.resource, &p.action]));
+            patterns.push(vec![&ty, &p.resource, &p.action]);
         }
         if p.attribute.is_some() {
-            patterns.push(join(&[&p.resource, &p.action, &p.attribute]));
+            patterns.push(vec![&ty, &p.resource, &p.action, &p.attribute]);
         }
     }
     if p.sub_sub_resource.is_some() {
-        patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource]));
+        patterns.push(vec![&ty, &p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource]);
     }
     if p.sub_resource.is_some() {
-        patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource]));
+        patterns.push(vec![&ty, &p.resource, &p.sub_type, &p.sub_resource]);
     }
-    patterns.push(join(&[&p.resource]));
-    dedup(&mut patterns);
+    patterns.push(vec![&ty, &p.resource]);
+    patterns.dedup();
 
-    let stars: Vec<String> = keys.iter().map(|_| "*".to_string()).collect();
     let mut events = Vec::new();
-    for ep in &patterns {
-        events.push(replace_all(ep, &keys, &values));
-        events.push(replace_all(ep, &keys, &stars));
-        for key in &keys {
-            for current in &keys {
-                if p.sub_sub_resource.is_some() {
-                    for sub_current in &keys {
-                        if sub_current == current || sub_current == key {
-                            continue;
-                        }
-                        let one = ep.replace(sub_current.as_str(), "*");
-                        events.push(replace_all(&one, &keys, &values));
-                        let two = one.replace(current.as_str(), "*");
-                        events.push(replace_all(&two, &keys, &values));
-                        let three = ep.replace(current.as_str(), "*");
-                        events.push(replace_all(&three, &keys, &values));
-                    }
-                } else {
-                    if current == key {
-                        continue;
-                    }
-                    let one = ep.replace(current.as_str(), "*");
-                    events.push(replace_all(&one, &keys, &values));
-                }
+    for segments in &patterns {
+        let segments: Vec<&str> = segments.iter().map(|s| s.as_deref().unwrap_or("")).collect();
+        // which placeholders this pattern holds, by position
+        let slots: Vec<(usize, usize)> =
+            segments.iter().enumerate().filter_map(|(i, s)| keys.iter().position(|k| k == s).map(|k| (i, k))).collect();
+        let all = (1usize << slots.len()) - 1;
+        // all values first, then all stars, then the mixed combinations
+        for mask in std::iter::once(0).chain(std::iter::once(all)).chain(1..all) {
+            let mut out: Vec<&str> = segments.clone();
+            for (bit, (pos, key)) in slots.iter().enumerate() {
+                out[*pos] = if mask & (1 << bit) != 0 { "*" } else { params[*key].1 };
             }
+            events.push(out.join("."));
         }
     }
     let mut events: Vec<String> = events.into_iter().map(|e| e.replace(['[', ']'], "")).collect();
@@ -249,6 +225,136 @@ pub fn matches(subscriptions: &[String], events: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line-by-line port of `Event::generateEvents`, to prove the combinatorial version equal.
+    fn replace_all(s: &str, keys: &[String], values: &[String]) -> String {
+        let mut out = s.to_string();
+        for (k, v) in keys.iter().zip(values) {
+            out = out.replace(k.as_str(), v);
+        }
+        out
+    }
+    
+    fn reference(pattern: &str, params: &[(&str, &str)], database_type: Option<&str>) -> Vec<String> {
+        let keys: Vec<String> = params.iter().map(|(k, _)| format!("[{k}]")).collect();
+        let values: Vec<String> = params.iter().map(|(_, v)| v.to_string()).collect();
+        let mut p = parse(pattern);
+        if pattern.contains("databases.") && database_type == Some("tablesdb") {
+            let map = |s: &mut Option<String>| {
+                if let Some(v) = s {
+                    *v = match v.as_str() {
+                        "databases" => "tablesdb",
+                        "documents" => "rows",
+                        "collections" => "tables",
+                        "attributes" => "columns",
+                        other => other,
+                    }
+                    .to_string();
+                }
+            };
+            let mut ty = Some(p.parts[0].clone());
+            map(&mut ty);
+            p.parts[0] = ty.unwrap();
+            map(&mut p.sub_type);
+            map(&mut p.sub_sub_type);
+        }
+        let ty = p.parts[0].clone();
+        let join = |items: &[&Option<String>]| -> String {
+            let mut v = vec![ty.clone()];
+            v.extend(items.iter().map(|i| (*i).clone().unwrap_or_default()));
+            v.join(".")
+        };
+        for r in [&p.resource, &p.sub_resource, &p.sub_sub_resource].into_iter().flatten() {
+            if !keys.contains(r) {
+                return Vec::new();
+            }
+        }
+        let mut patterns: Vec<String> = Vec::new();
+        if p.action.is_some() {
+            if p.sub_sub_resource.is_some() {
+                if p.attribute.is_some() {
+                    patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource, &p.action, &p.attribute]));
+                }
+                patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource, &p.action]));
+                patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource]));
+            } else if p.sub_resource.is_some() {
+                if p.attribute.is_some() {
+                    patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.action, &p.attribute]));
+                }
+                patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.action]));
+                patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource]));
+            } else {
+                patterns.push(join(&[&p.resource, &p.action]));
+            }
+            if p.attribute.is_some() {
+                patterns.push(join(&[&p.resource, &p.action, &p.attribute]));
+            }
+        }
+        if p.sub_sub_resource.is_some() {
+            patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource, &p.sub_sub_type, &p.sub_sub_resource]));
+        }
+        if p.sub_resource.is_some() {
+            patterns.push(join(&[&p.resource, &p.sub_type, &p.sub_resource]));
+        }
+        patterns.push(join(&[&p.resource]));
+        dedup(&mut patterns);
+    
+        let stars: Vec<String> = keys.iter().map(|_| "*".to_string()).collect();
+        let mut events = Vec::new();
+        for ep in &patterns {
+            events.push(replace_all(ep, &keys, &values));
+            events.push(replace_all(ep, &keys, &stars));
+            for key in &keys {
+                for current in &keys {
+                    if p.sub_sub_resource.is_some() {
+                        for sub_current in &keys {
+                            if sub_current == current || sub_current == key {
+                                continue;
+                            }
+                            let one = ep.replace(sub_current.as_str(), "*");
+                            events.push(replace_all(&one, &keys, &values));
+                            let two = one.replace(current.as_str(), "*");
+                            events.push(replace_all(&two, &keys, &values));
+                            let three = ep.replace(current.as_str(), "*");
+                            events.push(replace_all(&three, &keys, &values));
+                        }
+                    } else {
+                        if current == key {
+                            continue;
+                        }
+                        let one = ep.replace(current.as_str(), "*");
+                        events.push(replace_all(&one, &keys, &values));
+                    }
+                }
+            }
+        }
+        let mut events: Vec<String> = events.into_iter().map(|e| e.replace(['[', ']'], "")).collect();
+        dedup(&mut events);
+        mirror(pattern, events)
+    }
+
+    #[test]
+    fn same_events_as_appwrite_loops() {
+        let cases: &[(&str, &[(&str, &str)], Option<&str>)] = &[
+            ("databases.[databaseId].collections.[collectionId].documents.[documentId].create", &[("databaseId", "db"), ("collectionId", "c"), ("documentId", "d")], Some("legacy")),
+            ("databases.[databaseId].collections.[collectionId].documents.[documentId].update", &[("databaseId", "db"), ("collectionId", "c"), ("documentId", "d")], Some("tablesdb")),
+            ("databases.[databaseId].collections.[collectionId].attributes.[attributeId].create", &[("databaseId", "db"), ("collectionId", "c"), ("attributeId", "a")], None),
+            ("databases.[databaseId].collections.[collectionId].create", &[("databaseId", "db"), ("collectionId", "c")], None),
+            ("databases.[databaseId].create", &[("databaseId", "db")], None),
+            ("buckets.[bucketId].files.[fileId].create", &[("bucketId", "b"), ("fileId", "f")], None),
+            ("users.[userId].update.email", &[("userId", "u")], None),
+            ("users.[userId].sessions.[sessionId].create", &[("userId", "u"), ("sessionId", "s")], None),
+            ("functions.[functionId].executions.[executionId].update", &[("functionId", "fn"), ("executionId", "e")], None),
+        ];
+        for (pattern, params, ty) in cases {
+            let mut fast = generate(pattern, params, *ty);
+            let mut slow = reference(pattern, params, *ty);
+            assert_eq!(fast[0], slow[0], "{pattern}: most specific first");
+            fast.sort();
+            slow.sort();
+            assert_eq!(fast, slow, "{pattern}");
+        }
+    }
 
     #[test]
     fn document_create_fans_out() {
