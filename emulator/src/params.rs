@@ -291,8 +291,9 @@ impl Params {
     }
 }
 
+/// utopia's `Range` prints its bounds with PHP's `number_format` (thousands separated by commas).
 fn fmt_num(n: i64) -> String {
-    n.to_string()
+    crate::databases::structure::number_format_i(n)
 }
 
 fn check_text(name: &str, s: &str, min: usize, max: usize) -> ApiResult<()> {
