@@ -376,16 +376,6 @@ pub async fn stage_route(
     }
 }
 
-fn bulk_relationships(api: Api, s: &CollectionSchema, what: &str) -> ApiResult<()> {
-    if s.attributes.iter().any(|a| a.is_relationship()) {
-        return Err(ApiError::msg(
-            types::GENERAL_BAD_REQUEST,
-            format!("Bulk {what} is not supported for {} with relationship attributes", if api.is_legacy() { "databases" } else { "tablesDB" }),
-        ));
-    }
-    Ok(())
-}
-
 /// What a staging route logs and answers: (transaction gate, operation, status, body).
 #[allow(clippy::too_many_arguments)]
 fn prepare_route(
@@ -483,7 +473,7 @@ fn prepare_route(
             Ok((Gate::Counter, stage::op(s, action, document_id, Value::Object(fields), base, &now), 200, body))
         }
         "bulkUpdate" => {
-            bulk_relationships(api, s, "update")?;
+            documents::no_relationships(s, api, "update")?;
             let queries = replay::strings(fields.get("queries"));
             crate::query::parse_all(&queries)?;
             let mut set = fields.get("data").and_then(Value::as_object).cloned().unwrap_or_default();
@@ -500,14 +490,14 @@ fn prepare_route(
             Ok((Gate::Bulk, stage::op(s, "bulkUpdate", None, data, base, &now), 200, body))
         }
         "bulkUpsert" => {
-            bulk_relationships(api, s, "upsert")?;
+            documents::no_relationships(s, api, "upsert")?;
             let n = payload.as_array().map(Vec::len).unwrap_or(0);
             let base = stage::base(tx, api, access, s, "bulkUpsert", None, &payload);
             let body = json!({"total": n, api.documents_key(): []});
             Ok((Gate::Bulk, stage::op(s, "bulkUpsert", None, payload, base, &now), 200, body))
         }
         "bulkDelete" => {
-            bulk_relationships(api, s, "delete")?;
+            documents::no_relationships(s, api, "delete")?;
             let queries = replay::strings(fields.get("queries"));
             crate::query::parse_all(&queries)?;
             let data = json!({"queries": queries});
