@@ -341,3 +341,13 @@ def test_permissions_apply_to_nested_writes(emulator, store, sdb):
     store.create(sdb, "closed", "c2", {"name": "there"})
     made = guest.create(sdb, "open", "o2", {"ref": "c2"})
     assert made.data["ref"]["$id"] == "c2"
+
+
+def test_nested_writes_stop_three_levels_down(store, sdb):
+    make(store, sdb, "w0", "w1", "w2", "w3")
+    for a, b in [("w0", "w1"), ("w1", "w2"), ("w2", "w3")]:
+        store.create_relationship(sdb, a, b, "manyToOne", key="next")
+    store.create(sdb, "w0", "x0", {"next": {"$id": "x1", "next": {"$id": "x2", "next": {"$id": "x3", "name": "deep"}}}})
+    assert store.get(sdb, "w1", "x1").data["next"] == "x2"
+    assert store.get(sdb, "w2", "x2").data["next"] is None, "utopia drops relationship values three levels down"
+    assert store.list(sdb, "w3").total == 0
