@@ -393,7 +393,7 @@ pub fn list_in(
             visibility.push(&sql, params);
         }
     }
-    let (queries, through) = super::relationships::nested_filters(tx, s, api, access, queries)?;
+    let (queries, through) = super::relationships::nested_filters(tx, s, access, queries)?;
     if !through.sql.is_empty() {
         visibility.push(&through.sql, through.params);
     }
@@ -633,7 +633,7 @@ pub fn matching(tx: &Transaction, s: &CollectionSchema, api: Api, access: &Acces
             }
         }
     }
-    let (all, through) = super::relationships::nested_filters(tx, s, api, access, &all)?;
+    let (all, through) = super::relationships::nested_filters(tx, s, access, &all)?;
     if !through.sql.is_empty() {
         visibility.push(&through.sql, through.params);
     }

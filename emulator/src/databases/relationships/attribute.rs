@@ -204,10 +204,8 @@ fn drop_link(tx: &Transaction, link: &Link) -> ApiResult<()> {
     tx.execute_batch(&format!(r#"DROP INDEX IF EXISTS "{pi}"; DROP INDEX IF EXISTS "{ci}";"#))?;
     match link.kind {
         Kind::ManyToMany => tx.execute_batch(&format!(r#"DROP TABLE IF EXISTS "{}""#, link.junction()))?,
-        Kind::OneToMany if link.child.is_none() => {
-            if table_has_column(tx, &link.child_coll, &hidden_column(&link.parent))? {
-                tx.execute_batch(&format!(r#"ALTER TABLE "{}" DROP COLUMN "{}""#, link.child_coll.table(), hidden_column(&link.parent)))?;
-            }
+        Kind::OneToMany if link.child.is_none() && table_has_column(tx, &link.child_coll, &hidden_column(&link.parent))? => {
+            tx.execute_batch(&format!(r#"ALTER TABLE "{}" DROP COLUMN "{}""#, link.child_coll.table(), hidden_column(&link.parent)))?;
         }
         _ => {}
     }

@@ -95,10 +95,8 @@ impl Link {
                 let child = if a.opt_bool("twoWay") { opposite(&other, "child")? } else { None };
                 Some(Link { kind, parent: a.clone(), child, parent_coll: owner.clone(), child_coll: other })
             }
-            Side::Child => match opposite(&other, "parent")? {
-                Some(parent) => Some(Link { kind, parent, child: Some(a.clone()), parent_coll: other, child_coll: owner.clone() }),
-                None => None,
-            },
+            Side::Child => opposite(&other, "parent")?
+                .map(|parent| Link { kind, parent, child: Some(a.clone()), parent_coll: other, child_coll: owner.clone() }),
         })
     }
 
@@ -345,4 +343,103 @@ pub fn column_value(tx: &Transaction, coll: &CollectionRow, col: &str, id: &str)
         .query_row([id], |r| r.get(0))
         .optional()?;
     Ok(v.flatten())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn coll(seq: i64, id: &str) -> CollectionRow {
+        CollectionRow {
+            seq,
+            database_seq: 1,
+            database_id: "db".into(),
+            id: id.into(),
+            name: id.into(),
+            enabled: true,
+            document_security: false,
+            permissions: Vec::new(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn attr(seq: i64, key: &str, side: &str, kind: &str, two_way: bool) -> AttributeRow {
+        let mut options = serde_json::Map::new();
+        options.insert("relationType".into(), json!(kind));
+        options.insert("side".into(), json!(side));
+        options.insert("twoWay".into(), json!(two_way));
+        AttributeRow {
+            seq,
+            collection_seq: 0,
+            key: key.into(),
+            kind: "relationship".into(),
+            format: String::new(),
+            size: 0,
+            required: false,
+            array: false,
+            default: serde_json::Value::Null,
+            options,
+            status: "available".into(),
+            error: String::new(),
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn link(kind: Kind, two_way: bool) -> Link {
+        let name = match kind {
+            Kind::OneToOne => "oneToOne",
+            Kind::OneToMany => "oneToMany",
+            Kind::ManyToOne => "manyToOne",
+            Kind::ManyToMany => "manyToMany",
+        };
+        Link {
+            kind,
+            parent: attr(7, "author'; DROP", "parent", name, two_way),
+            child: two_way.then(|| attr(8, "books\"", "child", name, true)),
+            parent_coll: coll(1, "books"),
+            child_coll: coll(2, "authors"),
+        }
+    }
+
+    #[test]
+    fn list_valued_sides() {
+        let l = |k| link(k, true);
+        assert!(!l(Kind::OneToOne).many(Side::Parent) && !l(Kind::OneToOne).many(Side::Child));
+        assert!(l(Kind::OneToMany).many(Side::Parent) && !l(Kind::OneToMany).many(Side::Child));
+        assert!(!l(Kind::ManyToOne).many(Side::Parent) && l(Kind::ManyToOne).many(Side::Child));
+        assert!(l(Kind::ManyToMany).many(Side::Parent) && l(Kind::ManyToMany).many(Side::Child));
+    }
+
+    #[test]
+    fn storage_follows_utopia_layout() {
+        assert_eq!(link(Kind::OneToOne, false).parent_column().as_deref(), Some("a7"));
+        assert_eq!(link(Kind::OneToOne, false).child_column(), None);
+        assert_eq!(link(Kind::OneToOne, true).child_column().as_deref(), Some("a8"));
+        assert_eq!(link(Kind::OneToMany, true).child_column().as_deref(), Some("a8"));
+        assert_eq!(link(Kind::OneToMany, false).child_column().as_deref(), Some("_r7"), "one-way oneToMany keeps a hidden column");
+        assert_eq!(link(Kind::ManyToOne, true).parent_column().as_deref(), Some("a7"));
+        assert_eq!(link(Kind::ManyToMany, true).junction(), "_j7");
+    }
+
+    #[test]
+    fn filters_use_generated_names_only() {
+        for kind in [Kind::OneToOne, Kind::OneToMany, Kind::ManyToOne, Kind::ManyToMany] {
+            for side in [Side::Parent, Side::Child] {
+                let sql = link(kind, true).filter_sql(side, "SELECT _uid FROM \"_c2\" WHERE \"a3\" IN (?)");
+                assert!(!sql.contains("DROP") && !sql.contains("books") && !sql.contains("author"), "{sql}");
+            }
+        }
+    }
+
+    #[test]
+    fn parses_options() {
+        assert_eq!(Kind::parse("manyToMany"), Some(Kind::ManyToMany));
+        assert_eq!(Kind::parse("many"), None);
+        assert_eq!(OnDelete::parse("setNull"), Some(OnDelete::SetNull));
+        assert_eq!(Side::of(&attr(1, "k", "child", "oneToOne", true)), Side::Child);
+        assert_eq!(link(Kind::OneToMany, false).on_delete(Side::Child), OnDelete::Restrict, "a hidden child follows the parent");
+    }
 }

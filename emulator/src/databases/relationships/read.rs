@@ -130,13 +130,7 @@ const NOT_FILTERS: &[&str] =
 
 /// Takes the filters through relationships (`author.name`) out of `queries` and returns the rest
 /// with the SQL condition they stand for (on `_uid` or this side's link column).
-pub fn nested_filters(
-    tx: &Transaction,
-    s: &CollectionSchema,
-    api: Api,
-    access: &Access,
-    queries: &[String],
-) -> ApiResult<(Vec<String>, Compiled)> {
+pub fn nested_filters(tx: &Transaction, s: &CollectionSchema, access: &Access, queries: &[String]) -> ApiResult<(Vec<String>, Compiled)> {
     let mut cond = Compiled::default();
     if !s.attributes.iter().any(AttributeRow::is_relationship) || !queries.iter().any(|q| q.contains('.')) {
         return Ok((queries.to_vec(), cond));
@@ -177,7 +171,7 @@ pub fn nested_filters(
         let side = Side::of(a);
         let r = schema_of(tx, link.collection(Link::other(side)))?;
         let raw: Vec<String> = inner.iter().map(to_raw).collect();
-        let (remaining, deeper) = nested_filters(tx, &r, api, access, &raw)?;
+        let (remaining, deeper) = nested_filters(tx, &r, access, &raw)?;
         let grouped = query::parse_all(&remaining)?;
         query::validate(&grouped, &r, true).map_err(|m| ApiError::msg(types::GENERAL_QUERY_INVALID, m))?;
         let mut inner_cond = Compiled::default();

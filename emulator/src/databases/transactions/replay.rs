@@ -274,3 +274,32 @@ pub fn commit_error(e: ApiError, current_id: Option<&str>) -> ApiError {
     }
     e
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stored(updated: &str, n: i64) -> Stored {
+        let doc = json!({"$id": "d", "$updatedAt": updated, "$permissions": ["read(\"any\")"], "n": n});
+        Stored { seq: 1, doc: doc.as_object().unwrap().clone() }
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_see_every_change() {
+        let a = stored("2026-01-01T00:00:00.000+00:00", 1);
+        assert_eq!(fingerprint(&a), fingerprint(&a.clone()));
+        assert_eq!(fingerprint(&a).len(), 16);
+        assert_ne!(fingerprint(&a), fingerprint(&stored("2026-01-01T00:00:00.000+00:00", 2)), "same millisecond, new value");
+        assert_ne!(fingerprint(&a), fingerprint(&stored("2026-01-01T00:00:00.001+00:00", 1)));
+    }
+
+    #[test]
+    fn commit_errors_use_the_legacy_types() {
+        let e = commit_error(ApiError::with_arg(types::ROW_NOT_FOUND, "x"), Some("r1"));
+        assert_eq!((e.ty.name, e.message.as_str()), ("document_not_found", "Document with the requested ID 'r1' could not be found."));
+        assert_eq!(commit_error(ApiError::of(types::ROW_ALREADY_EXISTS), None).ty.name, "transaction_conflict");
+        let e = commit_error(ApiError::msg(types::ROW_INVALID_STRUCTURE, "Invalid document structure: x"), None);
+        assert_eq!((e.ty.name, e.message.as_str()), ("document_invalid_structure", "Invalid document structure: x"));
+    }
+}
