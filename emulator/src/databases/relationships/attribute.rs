@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use super::super::schema::{stores_column, CollectionSchema};
 use super::super::store::{self, AttributeRow, CollectionRow};
 use super::super::{ddl, model, Api};
-use super::link::{hidden_column, Kind, Link, Side};
+use super::link::{hidden_column, junction_table, Kind, Link, Side};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
@@ -338,6 +338,21 @@ pub fn detach_collection(tx: &Transaction, s: &CollectionSchema) -> ApiResult<()
         }
         done.push(l.parent.seq);
         drop_link(tx, &l)?;
+    }
+    Ok(())
+}
+
+/// Before a database is dropped: the junction tables of its manyToMany relationships (the
+/// collection tables themselves go with the database).
+pub fn detach_database(tx: &Transaction, database_seq: i64) -> ApiResult<()> {
+    let mut st = tx.prepare(
+        "SELECT a.seq FROM attributes a JOIN collections c ON c.seq = a.collection_seq
+         WHERE c.database_seq = ?1 AND a.type = 'relationship'
+           AND json_extract(a.options, '$.side') = 'parent' AND json_extract(a.options, '$.relationType') = 'manyToMany'",
+    )?;
+    let seqs = st.query_map([database_seq], |r| r.get::<_, i64>(0))?.collect::<Result<Vec<_>, _>>()?;
+    for seq in seqs {
+        tx.execute_batch(&format!(r#"DROP TABLE IF EXISTS "{}""#, junction_table(seq)))?;
     }
     Ok(())
 }

@@ -173,7 +173,7 @@ impl Link {
 
     /// The manyToMany junction table: `(p, c)` pairs of parent and child IDs.
     pub fn junction(&self) -> String {
-        format!("_j{}", self.parent.seq)
+        junction_table(self.parent.seq)
     }
 
     /// The other end's side.
@@ -295,6 +295,11 @@ impl Link {
     pub fn index_names(&self) -> (String, String) {
         (format!("_c{}_ri{}", self.parent_coll.seq, self.parent.seq), format!("_c{}_rj{}", self.child_coll.seq, self.parent.seq))
     }
+}
+
+/// The junction table of the manyToMany relationship created as attribute `parent_seq`.
+pub fn junction_table(parent_seq: i64) -> String {
+    format!("_j{parent_seq}")
 }
 
 /// The column of a one-way oneToMany on its child table.

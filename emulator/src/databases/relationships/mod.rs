@@ -9,7 +9,7 @@ mod link;
 mod read;
 mod write;
 
-pub use attribute::{check_uid, create, delete_attribute, detach_collection, update, UID_DESCRIPTION};
+pub use attribute::{check_uid, create, delete_attribute, detach_collection, detach_database, update, UID_DESCRIPTION};
 pub use delete::before_delete;
 pub use read::{expand, nested_filters, written};
 pub use write::before_write;
