@@ -351,3 +351,20 @@ def test_nested_writes_stop_three_levels_down(store, sdb):
     assert store.get(sdb, "w1", "x1").data["next"] == "x2"
     assert store.get(sdb, "w2", "x2").data["next"] is None, "utopia drops relationship values three levels down"
     assert store.list(sdb, "w3").total == 0
+
+
+def test_reads_inside_a_transaction_populate_relationships(store, sdb):
+    make(store, sdb, "books", "authors")
+    store.create_relationship(sdb, "books", "authors", "manyToOne", key="author", two_way=True, two_way_key="books")
+    store.create(sdb, "authors", "a1", {"name": "Ann"})
+    t = store.create_transaction()
+    store.create(sdb, "books", "b1", {"name": "One", "author": "a1"}, transaction_id=t.id)
+    # as in 1.9.6, a read with a transaction does not skip relationships
+    inside = store.get(sdb, "books", "b1", transaction_id=t.id)
+    assert inside.data["author"]["name"] == "Ann"
+    listed = store.list(sdb, "authors", transaction_id=t.id)
+    assert [b["$id"] for b in store.items(listed)[0].data["books"]] == ["b1"]
+    with pytest.raises(AppwriteException):
+        store.get(sdb, "books", "b1")
+    store.update_transaction(t.id, commit=True)
+    assert store.get(sdb, "books", "b1").data["author"] == "a1"

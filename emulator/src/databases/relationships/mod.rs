@@ -11,5 +11,5 @@ mod write;
 
 pub use attribute::{check_uid, create, delete_attribute, detach_collection, detach_database, update, UID_DESCRIPTION};
 pub use delete::before_delete;
-pub use read::{expand, nested_filters, written};
+pub use read::{expand, nested_filters, populated, written};
 pub use write::before_write;

@@ -66,6 +66,17 @@ pub fn written(tx: &Transaction, s: &CollectionSchema, api: Api, access: &Access
     Ok(Stored { seq: stored.seq, doc: docs.pop().expect("one document") })
 }
 
+/// A document with every relationship populated (utopia without `skipRelationships`), as reads
+/// inside a transaction answer in 1.9.6 when they carry no `select`.
+pub fn populated(tx: &Transaction, s: &CollectionSchema, api: Api, access: &Access, doc: Map<String, Value>) -> ApiResult<Map<String, Value>> {
+    if !s.attributes.iter().any(AttributeRow::is_relationship) {
+        return Ok(doc);
+    }
+    let mut docs = vec![doc];
+    populate(tx, s, api, access, &mut docs, 0, false, &Selections::new(), None)?;
+    Ok(docs.pop().expect("one document"))
+}
+
 fn schema_of(tx: &Transaction, coll: &store::CollectionRow) -> ApiResult<CollectionSchema> {
     let db = store::database_by_seq(tx, coll.database_seq)?.ok_or_else(|| ApiError::internal("database vanished"))?;
     CollectionSchema::load(tx, db, coll.clone())

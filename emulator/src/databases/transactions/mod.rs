@@ -14,7 +14,7 @@ use rusqlite::types::Value as Sql;
 use serde_json::{json, Map, Value};
 
 use super::documents::{self, Access};
-use super::relationships::check_uid;
+use super::relationships::{check_uid, populated};
 use super::schema::CollectionSchema;
 use super::Api;
 use crate::context::Ctx;
@@ -221,7 +221,11 @@ pub async fn read_one(ctx: &Ctx, api: Api, p: &Params, tid: &str, grouped: Group
             let ops = staged_for_read(tx, &tid)?;
             scratch(tx, || {
                 Replay::new(tx, api, &access, false).run(&ops)?;
-                documents::get_in(tx, &s, api, &access, &id, &grouped)
+                let doc = documents::get_in(tx, &s, api, &access, &id, &grouped)?;
+                match grouped.selection() {
+                    Some(_) => Ok(doc),
+                    None => populated(tx, &s, api, &access, doc),
+                }
             })
         })
         .await?;
@@ -240,7 +244,13 @@ pub async fn read_list(ctx: &Ctx, api: Api, p: &Params, tid: &str, queries: Vec<
             let ops = staged_for_read(tx, &tid)?;
             scratch(tx, || {
                 Replay::new(tx, api, &access, false).run(&ops)?;
-                documents::list_in(tx, &s, api, &access, &queries, with_total)
+                let selecting = crate::query::parse_all(&queries)?.selection().is_some();
+                let (docs, total) = documents::list_in(tx, &s, api, &access, &queries, with_total)?;
+                if selecting {
+                    return Ok((docs, total));
+                }
+                let docs = docs.into_iter().map(|d| populated(tx, &s, api, &access, d)).collect::<ApiResult<Vec<_>>>()?;
+                Ok((docs, total))
             })
         })
         .await?;
