@@ -183,3 +183,55 @@ class Store:
             if name.startswith(a):
                 return b + name[len(a):]
         return name
+
+    # relationships
+    def create_relationship(self, db, cid, related, type_, **kw):
+        if self.legacy:
+            return self.svc.create_relationship_attribute(database_id=db, collection_id=cid, related_collection_id=related, type=type_, **kw)
+        return self.svc.create_relationship_column(database_id=db, table_id=cid, related_table_id=related, type=type_, **kw)
+
+    def update_relationship(self, db, cid, key, **kw):
+        if self.legacy:
+            return self.svc.update_relationship_attribute(database_id=db, collection_id=cid, key=key, **kw)
+        return self.svc.update_relationship_column(database_id=db, table_id=cid, key=key, **kw)
+
+    # transactions
+    def create_transaction(self, **kw):
+        return self.svc.create_transaction(**kw)
+
+    def get_transaction(self, tid):
+        return self.svc.get_transaction(transaction_id=tid)
+
+    def list_transactions(self, **kw):
+        return self.svc.list_transactions(**kw)
+
+    def update_transaction(self, tid, **kw):
+        return self.svc.update_transaction(transaction_id=tid, **kw)
+
+    def delete_transaction(self, tid):
+        return self.svc.delete_transaction(transaction_id=tid)
+
+    def create_operations(self, tid, operations):
+        return self.svc.create_operations(transaction_id=tid, operations=operations)
+
+    def op(self, action, db, cid, doc_id=None, data=None):
+        """One item of `operations` in this service's vocabulary."""
+        o = {"action": action, "databaseId": db, ("collectionId" if self.legacy else "tableId"): cid}
+        if doc_id is not None:
+            o["documentId" if self.legacy else "rowId"] = doc_id
+        if data is not None:
+            o["data"] = data
+        return o
+
+    @property
+    def related_key(self):
+        return "relatedCollection" if self.legacy else "relatedTable"
+
+    @property
+    def api_base(self):
+        return "/databases" if self.legacy else "/tablesdb"
+
+    def path(self, db, cid, *rest):
+        """A raw REST path under this service (`/databases/db/collections/c/…`)."""
+        parts = [self.api_base, db, "collections" if self.legacy else "tables", cid, *rest]
+        return "/".join(parts)

@@ -96,12 +96,13 @@ def test_increment_decrement_with_bounds(store, coll):
     assert store.increment(coll, "c", "i", "n", value=4).data["n"] == 15
     assert store.decrement(coll, "c", "i", "n", value=5).data["n"] == 10
     assert store.increment(coll, "c", "i", "score", value=0.5).data["score"] == 1.5
+    ns = "databases" if store.legacy else "tablesDB"
     with pytest.raises(AppwriteException) as e:
         store.increment(coll, "c", "i", "n", value=5, max=12)
-    assert error_of(e)[:2] == (400, "general_argument_invalid")
+    assert error_of(e) == (400, store.error("attribute_limit_exceeded"), f'{ns} "n" has reached the maximum value of 12')
     with pytest.raises(AppwriteException) as e:
         store.decrement(coll, "c", "i", "n", value=5, min=8)
-    assert error_of(e)[:2] == (400, "general_argument_invalid")
+    assert error_of(e) == (400, store.error("attribute_limit_exceeded"), f'{ns} "n" has reached the minimum value of 8')
     with pytest.raises(AppwriteException) as e:
         store.increment(coll, "c", "i", "title")
     assert error_of(e)[:2] == (400, store.error("attribute_type_invalid"))

@@ -141,6 +141,7 @@ async fn delete(ctx: Ctx, p: Params) -> Reply {
         .project()?
         .write(move |tx| {
             let db = require(tx, &id)?;
+            super::relationships::detach_database(tx, db.seq)?;
             for c in store::collections_of(tx, db.seq)? {
                 let indexes = store::indexes_of(tx, c.seq)?;
                 ddl::drop_collection(tx, &c, &indexes)?;

@@ -87,7 +87,7 @@ fn load(tx: &Transaction, api: Api, p: &Params, access: &Access) -> ApiResult<st
 }
 
 /// Drops the keys clients may not set; `$createdAt`/`$updatedAt` are kept for keys only.
-fn strip_readonly(api: Api, data: &mut Map<String, Value>, privileged: bool) {
+pub fn strip_readonly(api: Api, data: &mut Map<String, Value>, privileged: bool) {
     for k in ["$sequence", "$databaseId", "$collectionId", "$tableId", "$collection", "$tenant"] {
         data.remove(k);
     }
@@ -102,7 +102,8 @@ fn date_param(data: &Map<String, Value>, key: &str) -> Option<String> {
     data.get(key).and_then(Value::as_str).and_then(crate::clock::normalize_datetime)
 }
 
-fn publish(ctx: &Ctx, s: &CollectionSchema, api: Api, doc: &Map<String, Value>, action: &str) {
+/// Publishes a document event (`create`, `update`, `upsert`, `delete`) with `doc` as payload.
+pub fn publish(ctx: &Ctx, s: &CollectionSchema, api: Api, doc: &Map<String, Value>, action: &str) {
     let id = doc.get("$id").and_then(Value::as_str).unwrap_or_default().to_string();
     let _ = api;
     crate::events::publish_typed(
@@ -134,11 +135,9 @@ pub fn create_one(
     data.remove("$createdAt");
     data.remove("$updatedAt");
     let values = structure::validate(s, api, &data)?;
-    let values = super::relationships::before_write(tx, s, api, access, id, &data, values)?;
-    let seq = records::insert(tx, s, api, id, &values, &perms, &created_at, &updated_at)?;
-    super::relationships::after_write(tx, s, api, access, id, &data)?;
-    let _ = seq;
-    records::fetch(tx, s, api, access.format, id)?.ok_or_else(|| ApiError::internal("document vanished after insert"))
+    let values = super::relationships::before_write(tx, s, api, access, id, &data, &perms, values)?;
+    records::insert(tx, s, api, id, &values, &perms, &created_at, &updated_at)?;
+    super::relationships::written(tx, s, api, access, id)
 }
 
 /// Updates `current` with `data` merged over its values (PATCH and upsert of an existing document).
@@ -189,10 +188,9 @@ pub fn update_one(
     }
     access.allow(s, permissions::UPDATE, Some(&current.permissions()))?;
     let values = structure::validate(s, api, &merged)?;
-    let values = super::relationships::before_write(tx, s, api, access, current.id(), &data, values)?;
+    let values = super::relationships::before_write(tx, s, api, access, current.id(), &data, &perms, values)?;
     records::update(tx, s, api, current, &values, &perms, &updated_at, created_at.as_deref())?;
-    super::relationships::after_write(tx, s, api, access, current.id(), &data)?;
-    records::fetch(tx, s, api, access.format, current.id())?.ok_or_else(|| ApiError::internal("document vanished after update"))
+    super::relationships::written(tx, s, api, access, current.id())
 }
 
 /// Deletes `current` after the permission check and relationship `onDelete` handling.
@@ -210,7 +208,7 @@ pub fn require_doc(tx: &Transaction, s: &CollectionSchema, api: Api, access: &Ac
 fn transaction_id(p: &Params) -> ApiResult<Option<String>> {
     let t = p.str_opt("transactionId")?;
     if let Some(t) = &t {
-        ids::check_id("transactionId", t)?;
+        super::relationships::check_uid("transactionId", t)?;
     }
     Ok(t)
 }
@@ -315,7 +313,7 @@ pub fn bulk_create(tx: &Transaction, s: &CollectionSchema, api: Api, access: &Ac
 }
 
 /// `$id` (default `unique()`) and `$permissions` of one bulk item, validated.
-fn bulk_identity(d: &Map<String, Value>) -> ApiResult<(String, Option<Vec<String>>)> {
+pub fn bulk_identity(d: &Map<String, Value>) -> ApiResult<(String, Option<Vec<String>>)> {
     let raw = d.get("$id").and_then(Value::as_str).unwrap_or("unique()");
     if !(raw == "unique()" || ids::is_valid_id(raw)) {
         return Err(ApiError::msg(types::GENERAL_BAD_REQUEST, ids::ID_DESCRIPTION));
@@ -357,23 +355,27 @@ pub async fn get(api: Api, ctx: Ctx, p: Params) -> Reply {
         return Err(ApiError::query(format!("Invalid query method: {}", q.method)));
     }
     if let Some(tid) = transaction_id(&p)? {
-        return super::transactions::read_one(&ctx, api, &p, &tid, grouped.selection()).await;
+        return super::transactions::read_one(&ctx, api, &p, &tid, grouped).await;
     }
     let access = Access::of(&ctx)?;
     let doc = ctx
         .project()?
         .read(move |tx| {
             let s = load(tx, api, &p, &access)?;
-            crate::query::validate(&grouped, s.as_ref(), true).map_err(|m| ApiError::msg(types::GENERAL_QUERY_INVALID, m))?;
-            let id = p.path(api.document_param());
-            let found = records::fetch(tx, &s, api, access.format, id)?
-                .filter(|d| access.can_read(&s, d))
-                .ok_or_else(|| ApiError::with_arg(api.document_not_found(), id))?;
-            let doc = super::relationships::expand(tx, &s, api, &access, found.doc, &grouped.selection())?;
-            Ok(project(&doc, &grouped.selection()))
+            get_in(tx, &s, api, &access, p.path(api.document_param()), &grouped)
         })
         .await?;
     ok(Value::Object(doc))
+}
+
+/// Reads one document as `get` answers it (also used inside transactions).
+pub fn get_in(tx: &Transaction, s: &CollectionSchema, api: Api, access: &Access, id: &str, grouped: &crate::query::Grouped) -> ApiResult<Map<String, Value>> {
+    crate::query::validate(grouped, s, true).map_err(|m| ApiError::msg(types::GENERAL_QUERY_INVALID, m))?;
+    let found = records::fetch(tx, s, api, access.format, id)?
+        .filter(|d| access.can_read(s, d))
+        .ok_or_else(|| ApiError::with_arg(api.document_not_found(), id))?;
+    let doc = super::relationships::expand(tx, s, api, access, found.doc, &grouped.selection())?;
+    Ok(project(&doc, &grouped.selection()))
 }
 
 /// Lists documents visible to `access` matching `queries` (also used inside transactions).
@@ -394,6 +396,10 @@ pub fn list_in(
             visibility.push(&sql, params);
         }
     }
+    let (queries, through) = super::relationships::nested_filters(tx, s, access, queries)?;
+    if !through.sql.is_empty() {
+        visibility.push(&through.sql, through.params);
+    }
     let table = format!("\"{}\"", s.collection.table());
     let spec = ListSpec {
         from: table,
@@ -409,7 +415,7 @@ pub fn list_in(
         allow_select: true,
     };
     let format = access.format;
-    let page = list::list(tx, &spec, queries, with_total, |r| s.document(api, format, r))?;
+    let page = list::list(tx, &spec, &queries, with_total, |r| s.document(api, format, r))?;
     let selection = page.grouped.selection();
     let docs = page
         .items
@@ -524,6 +530,15 @@ pub async fn delete(api: Api, ctx: Ctx, p: Params) -> Reply {
     no_content()
 }
 
+/// A number as PHP prints it in a string: integers without a fraction.
+pub fn php_number(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        f.to_string()
+    }
+}
+
 /// Applies `by` (positive or negative) to a numeric attribute, bounded by `limit`, in one statement
 /// so concurrent increments serialise in SQLite and lose nothing.
 pub fn increment_in(
@@ -547,10 +562,15 @@ pub fn increment_in(
     if let Some(limit) = limit {
         let over = if by >= 0.0 { next > limit } else { next < limit };
         if over {
-            let word = if by >= 0.0 { "max" } else { "min" };
+            // 1.9.6 maps utopia's LimitException to attribute_limit_exceeded with this text.
+            let word = if by >= 0.0 { "maximum" } else { "minimum" };
             return Err(ApiError::msg(
-                types::GENERAL_ARGUMENT_INVALID,
-                format!("Cannot {} \"{attribute}\" beyond {word} {}", if by >= 0.0 { "increment" } else { "decrement" }, limit),
+                api.attribute_limit(),
+                format!(
+                    "{} \"{attribute}\" has reached the {word} value of {}",
+                    if api.is_legacy() { "databases" } else { "tablesDB" },
+                    php_number(limit)
+                ),
             ));
         }
     }
@@ -616,6 +636,10 @@ pub fn matching(tx: &Transaction, s: &CollectionSchema, api: Api, access: &Acces
             }
         }
     }
+    let (all, through) = super::relationships::nested_filters(tx, s, access, &all)?;
+    if !through.sql.is_empty() {
+        visibility.push(&through.sql, through.params);
+    }
     let spec = ListSpec {
         from: format!("\"{}\"", s.collection.table()),
         select: s.select_columns(),
@@ -643,21 +667,19 @@ pub fn bulk_update_in(
     queries: &[String],
     mut data: Map<String, Value>,
 ) -> ApiResult<Vec<Stored>> {
-    if s.attributes.iter().any(|a| a.is_relationship()) {
-        return Err(ApiError::msg(
-            types::GENERAL_BAD_REQUEST,
-            format!(
-                "Bulk update is not supported for {} with relationship {}",
-                if api.is_legacy() { "databases" } else { "tablesDB" },
-                api.attributes_key()
-            ),
-        ));
-    }
+    no_relationships(s, api, "update")?;
     let perms = match data.remove("$permissions") {
-        Some(Value::Array(a)) => Some(a.iter().filter_map(|v| v.as_str().map(String::from)).collect::<Vec<_>>()),
+        Some(Value::Array(a)) => {
+            let list: Vec<String> = a.iter().filter_map(|v| v.as_str().map(String::from)).collect();
+            permissions::normalize("permissions", &list, ITEM_ACTIONS).map_err(|e| {
+                ApiError::msg(types::GENERAL_BAD_REQUEST, e.message.trim_start_matches("Invalid `permissions` param: ").to_string())
+            })?;
+            Some(list)
+        }
         Some(Value::Null) | None => None,
         Some(_) => return Err(ApiError::msg(types::GENERAL_BAD_REQUEST, "Permissions must be an array of strings.")),
     };
+    strip_readonly(api, &mut data, true);
     let mut out = Vec::new();
     for current in matching(tx, s, api, access, queries)? {
         out.push(update_one(tx, s, api, access, &current, data.clone(), perms.clone(), false)?);
@@ -690,22 +712,33 @@ pub async fn bulk_update(api: Api, ctx: Ctx, p: Params) -> Reply {
     ok(bulk_response(api, &docs, docs.len() as i64))
 }
 
-/// Creates or updates each document of a bulk upsert (one transaction).
-pub fn bulk_upsert_in(tx: &Transaction, s: &CollectionSchema, api: Api, access: &Access, docs: Vec<Map<String, Value>>) -> ApiResult<Vec<(Stored, bool)>> {
+/// 1.9.6 refuses bulk update, upsert and delete on collections with relationships ("attributes"
+/// on both APIs, unlike bulk create's message).
+pub fn no_relationships(s: &CollectionSchema, api: Api, what: &str) -> ApiResult<()> {
     if s.attributes.iter().any(|a| a.is_relationship()) {
         return Err(ApiError::msg(
             types::GENERAL_BAD_REQUEST,
             format!(
-                "Bulk upsert is not supported for {} with relationship {}",
-                if api.is_legacy() { "databases" } else { "tablesDB" },
-                api.attributes_key()
+                "Bulk {what} is not supported for {} with relationship attributes",
+                if api.is_legacy() { "databases" } else { "tablesDB" }
             ),
         ));
     }
+    Ok(())
+}
+
+/// Creates or updates each document of a bulk upsert (one transaction). Returns the documents
+/// that changed (created or updated), as utopia's `upsertDocuments` skips identical ones.
+pub fn bulk_upsert_in(tx: &Transaction, s: &CollectionSchema, api: Api, access: &Access, docs: Vec<Map<String, Value>>) -> ApiResult<Vec<(Stored, bool)>> {
+    no_relationships(s, api, "upsert")?;
     let mut out = Vec::with_capacity(docs.len());
     for d in docs {
         let (id, perms) = bulk_identity(&d)?;
-        out.push(upsert_one(tx, s, api, access, &id, d, perms)?);
+        let before = records::fetch(tx, s, api, access.format, &id)?;
+        let (doc, was_created) = upsert_one(tx, s, api, access, &id, d, perms)?;
+        if was_created || before.is_some_and(|b| b.doc != doc.doc) {
+            out.push((doc, was_created));
+        }
     }
     Ok(out)
 }
@@ -718,9 +751,8 @@ pub async fn bulk_upsert(api: Api, ctx: Ctx, p: Params) -> Reply {
             &format!("Value must a valid array no longer than {BULK_LIMIT} items and Value must be a valid JSON object"),
         ));
     }
-    if !ctx.is_key() {
-        return Err(ApiError::of(types::GENERAL_UNAUTHORIZED_SCOPE));
-    }
+    // Unlike bulk create, 1.9.6 lets any caller with the scope upsert in bulk; document
+    // permissions decide per document.
     if let Some(tid) = transaction_id(&p)? {
         return super::transactions::stage_route(&ctx, api, &p, &tid, "bulkUpsert", None, json!(docs), None).await;
     }
@@ -733,15 +765,17 @@ pub async fn bulk_upsert(api: Api, ctx: Ctx, p: Params) -> Reply {
             Ok((s, docs))
         })
         .await?;
-    for (d, was_created) in &docs {
-        publish(&ctx, &s, api, &d.doc, if *was_created { "create" } else { "update" });
+    for (d, _) in &docs {
+        publish(&ctx, &s, api, &d.doc, "upsert");
     }
     let stored: Vec<Stored> = docs.into_iter().map(|(d, _)| d).collect();
-    created(bulk_response(api, &stored, stored.len() as i64))
+    // The SDK specs say 201, but the 1.9.6 handler never sets a status: 200.
+    ok(bulk_response(api, &stored, stored.len() as i64))
 }
 
 /// Deletes every match of `queries` (one transaction); returns what was deleted.
 pub fn bulk_delete_in(tx: &Transaction, s: &CollectionSchema, api: Api, access: &Access, queries: &[String]) -> ApiResult<Vec<Stored>> {
+    no_relationships(s, api, "delete")?;
     let docs = matching(tx, s, api, access, queries)?;
     for d in &docs {
         delete_one(tx, s, api, access, d)?;

@@ -161,6 +161,19 @@ pub fn routes() -> Router<AppState> {
             get(databases::get_tables).put(databases::update_tables).delete(databases::delete_tables),
         );
     for api in [Api::Legacy, Api::Tables] {
+        let txns = match api {
+            Api::Legacy => "/v1/databases/transactions",
+            Api::Tables => "/v1/tablesdb/transactions",
+        };
+        router = router
+            .route(txns, get(move |c, p| transactions::list(api, c, p)).post(move |c, p| transactions::create(api, c, p)))
+            .route(
+                &format!("{txns}/{{transactionId}}"),
+                get(move |c, p| transactions::get(api, c, p))
+                    .patch(move |c, p| transactions::update(api, c, p))
+                    .delete(move |c, p| transactions::delete(api, c, p)),
+            )
+            .route(&format!("{txns}/{{transactionId}}/operations"), post(move |c, p| transactions::create_operations(api, c, p)));
         let base = match api {
             Api::Legacy => "/v1/databases/{databaseId}/collections",
             Api::Tables => "/v1/tablesdb/{databaseId}/tables",
