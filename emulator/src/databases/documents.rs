@@ -498,15 +498,15 @@ pub async fn upsert(api: Api, ctx: Ctx, p: Params) -> Reply {
         return super::transactions::stage_route(&ctx, api, &p, &tid, "upsert", Some(&id), Value::Object(data), perms).await;
     }
     let access = Access::of(&ctx)?;
-    let (s, doc, was_created) = ctx
+    let (s, doc) = ctx
         .project()?
         .write(move |tx| {
             let s = load(tx, api, &p, &access)?;
-            let (doc, was_created) = upsert_one(tx, &s, api, &access, &id, data, perms)?;
-            Ok((s, doc, was_created))
+            let (doc, _created) = upsert_one(tx, &s, api, &access, &id, data, perms)?;
+            Ok((s, doc))
         })
         .await?;
-    publish(&ctx, &s, api, &doc.doc, if was_created { "create" } else { "update" });
+    // 1.9.6 labels the upsert route with the `upsert` event only, created or not.
     publish(&ctx, &s, api, &doc.doc, "upsert");
     ok(Value::Object(doc.doc))
 }
