@@ -284,7 +284,8 @@ mod tests {
 
     #[tokio::test]
     async fn each_bad_field_names_itself() {
-        let cases: [(&[(&str, &str)], Option<&[u8]>, Option<&str>, Option<&str>); 9] = [
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a [u8]>, Option<&'a str>, Option<&'a str>);
+        let cases: [Case; 9] = [
             (&[("model", "whisper-1")], None, Some("file"), Some("missing_required_parameter")),
             (&[("model", "whisper-1")], Some(b""), Some("file"), Some("audio_too_short")),
             (&[], Some(b"a"), Some("model"), Some("missing_required_parameter")),
