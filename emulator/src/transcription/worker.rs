@@ -153,16 +153,21 @@ impl LocalWhisper {
                 }
             }
         };
-        let value: Value = serde_json::from_str(&reply)
-            .map_err(|e| JobError::Engine(format!("the Whisper worker answered something that is not JSON ({e}): {reply}")))?;
-        let head: Reply = serde_json::from_value(value.clone())
-            .map_err(|e| JobError::Engine(format!("unexpected reply from the Whisper worker ({e}): {reply}")))?;
-        if head.id != Some(id) {
-            if let Some(w) = slot.take() {
-                w.stop().await;
+        let parsed = serde_json::from_str::<Value>(&reply)
+            .map_err(|e| format!("something that is not JSON ({e}): {reply}"))
+            .and_then(|v| serde_json::from_value::<Reply>(v.clone()).map(|h| (v, h)).map_err(|e| format!("an unexpected reply ({e}): {reply}")))
+            .and_then(|(v, h)| if h.id == Some(id) { Ok((v, h)) } else { Err(format!("job {:?} to job {id}", h.id)) });
+        let (value, head) = match parsed {
+            Ok(p) => p,
+            Err(why) => {
+                // Out of step with the protocol: the next reply could belong to this job, so
+                // this worker cannot be trusted with another one.
+                if let Some(w) = slot.take() {
+                    w.stop().await;
+                }
+                return Err(JobError::Engine(format!("the Whisper worker answered {why}")));
             }
-            return Err(JobError::Engine(format!("the Whisper worker answered job {:?} to job {id}", head.id)));
-        }
+        };
         if !head.ok {
             return Err(match head.error.as_str() {
                 "invalid_audio" => JobError::InvalidAudio(head.message),
@@ -361,6 +366,52 @@ mod tests {
         std::env::var_os("PATH")
             .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join("python3")).find(|p| p.is_file()))
             .ok_or(())
+    }
+
+    /// A stand-in for Python: a shell script playing the worker's side of the protocol.
+    fn fake_python(dir: &Path, on_job: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.join("python");
+        let script = format!(
+            "#!/bin/sh\necho started >> {starts}\necho '{{\"event\": \"ready\"}}'\nwhile read line; do\n  id=$(echo \"$line\" | sed 's/^{{\"id\":\\([0-9]*\\).*/\\1/')\n  {on_job}\ndone\n",
+            starts = dir.join("starts").display()
+        );
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    fn starts(dir: &Path) -> usize {
+        std::fs::read_to_string(dir.join("starts")).map(|s| s.lines().count()).unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn replies_are_matched_to_jobs_and_the_worker_stays_warm() {
+        let dir = tempfile::tempdir().unwrap();
+        let python = fake_python(
+            dir.path(),
+            r#"echo "{\"id\": $id, \"ok\": true, \"language\": \"en\", \"duration\": 1.5, \"segments\": []}""#,
+        );
+        let engine = Arc::new(LocalWhisper::new(dir.path().into(), python));
+        for _ in 0..3 {
+            let t = engine.transcribe(bytes::Bytes::from_static(b"RIFF"), "a.wav", Job::default()).await.unwrap();
+            assert_eq!((t.language.as_str(), t.duration, t.segments.len()), ("en", 1.5, 0));
+        }
+        assert_eq!(starts(dir.path()), 1, "one worker serves every job");
+    }
+
+    #[tokio::test]
+    async fn a_worker_out_of_step_with_the_protocol_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let python = fake_python(dir.path(), "echo 'Some library printed this'");
+        let engine = Arc::new(LocalWhisper::new(dir.path().into(), python));
+        for n in 1..=2 {
+            match engine.transcribe(bytes::Bytes::from_static(b"RIFF"), "a.wav", Job::default()).await.unwrap_err() {
+                JobError::Engine(m) => assert!(m.contains("not JSON"), "{m}"),
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(starts(dir.path()), n, "a fresh worker for each job after a bad reply");
+        }
     }
 
     #[tokio::test]
