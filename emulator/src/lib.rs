@@ -20,6 +20,7 @@ pub mod scope;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod transcription;
 pub mod users;
 
 pub use server::{router, serve};

@@ -20,6 +20,8 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::context::appwrite));
     Router::new()
         .merge(appwrite)
+        // OpenAI's transcription endpoint is no Appwrite route: no project, no scope, OpenAI's shapes.
+        .merge(crate::transcription::routes(&state.config))
         .fallback(route_not_found)
         .method_not_allowed_fallback(route_not_found)
         .with_state(state)

@@ -17,6 +17,14 @@ pub struct Config {
     pub projects: Vec<String>,
     /// API keys holding every scope on every project.
     pub api_keys: Vec<String>,
+    /// A CTranslate2 Whisper model folder for the local transcription engine (`--whisper-model`).
+    pub whisper_model: Option<PathBuf>,
+    /// The Python that runs the Whisper worker (`--whisper-python`); default: the project's venv.
+    pub whisper_python: Option<PathBuf>,
+    /// Forward transcriptions to OpenAI with this key when no local model is set (`--openai-api-key`).
+    pub openai_api_key: Option<crate::transcription::ApiKey>,
+    /// OpenAI's base URL for forwarding (`QW_OPENAI_BASE_URL`); default `https://api.openai.com/v1`.
+    pub openai_base_url: Option<String>,
 }
 
 /// One emulated Appwrite project.

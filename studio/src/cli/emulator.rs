@@ -26,6 +26,39 @@ pub struct Args {
     /// An API key holding every scope on every project.
     #[arg(long = "api-key")]
     api_keys: Vec<String>,
+    /// A CTranslate2 Whisper model folder: /v1/audio/transcriptions then transcribes locally.
+    #[arg(long, env = "QW_WHISPER_MODEL", value_name = "DIR")]
+    whisper_model: Option<PathBuf>,
+    /// The Python (with faster-whisper) that runs the Whisper worker [default: the project's .venv, else python3].
+    #[arg(long, env = "QW_WHISPER_PYTHON", value_name = "PATH")]
+    whisper_python: Option<PathBuf>,
+    /// Forward /v1/audio/transcriptions to OpenAI with this key (when no --whisper-model is given).
+    #[arg(long, env = "QW_OPENAI_API_KEY", value_name = "KEY", hide_env_values = true, value_parser = parse_api_key)]
+    openai_api_key: Option<emulator::transcription::ApiKey>,
+    /// OpenAI's base URL for forwarding [default: https://api.openai.com/v1].
+    #[arg(long, env = "QW_OPENAI_BASE_URL", value_name = "URL")]
+    openai_base_url: Option<String>,
+}
+
+fn parse_api_key(s: &str) -> Result<emulator::transcription::ApiKey, String> {
+    Ok(emulator::transcription::ApiKey::new(s))
+}
+
+/// Refuses a Whisper configuration that cannot work before anything starts (exit 2), rather than
+/// on the first transcription.
+fn check_whisper(args: &Args) -> Result<(), String> {
+    if let Some(dir) = &args.whisper_model {
+        if !dir.join("model.bin").is_file() {
+            return Err(format!("--whisper-model {}: not a CTranslate2 Whisper model folder (no model.bin)", dir.display()));
+        }
+    }
+    if let Some(python) = &args.whisper_python {
+        // A bare name (`python3`) is looked up on PATH when the worker starts.
+        if python.components().count() > 1 && !python.is_file() {
+            return Err(format!("--whisper-python {}: no such file", python.display()));
+        }
+    }
+    Ok(())
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -44,7 +77,19 @@ async fn serve(args: Args) -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("QW_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .try_init();
-    let config = emulator::Config { data_dir: args.data.clone(), projects: args.projects.clone(), api_keys: args.api_keys.clone() };
+    if let Err(e) = check_whisper(&args) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    let config = emulator::Config {
+        data_dir: args.data.clone(),
+        projects: args.projects.clone(),
+        api_keys: args.api_keys.clone(),
+        whisper_model: args.whisper_model.clone(),
+        whisper_python: args.whisper_python.clone(),
+        openai_api_key: args.openai_api_key.clone(),
+        openai_base_url: args.openai_base_url.clone(),
+    };
     let state = match emulator::AppState::new(config) {
         Ok(s) => s,
         Err(e) => {
