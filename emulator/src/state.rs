@@ -65,6 +65,8 @@ pub struct Inner {
     endpoint: OnceLock<String>,
     /// Every published event; function triggers subscribe.
     pub events: tokio::sync::broadcast::Sender<crate::events::EventMessage>,
+    /// Functions: warm runtimes, builds, scheduler.
+    pub functions: crate::functions::Engine,
 }
 
 impl std::ops::Deref for AppState {
@@ -97,6 +99,7 @@ impl AppState {
             _temp: temp,
             endpoint: OnceLock::new(),
             events: tokio::sync::broadcast::channel(4096).0,
+            functions: crate::functions::Engine::default(),
         }));
         if let Some(dir) = &config.data_dir {
             for entry in std::fs::read_dir(dir)? {

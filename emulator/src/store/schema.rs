@@ -9,6 +9,7 @@ use crate::error::ApiResult;
 fn all() -> Vec<(&'static str, &'static str)> {
     let mut list = Vec::new();
     list.extend_from_slice(crate::databases::store::MIGRATIONS);
+    list.extend_from_slice(crate::functions::store::MIGRATIONS);
     list
 }
 
