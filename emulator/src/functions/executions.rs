@@ -396,8 +396,24 @@ pub fn authorize(ctx: &Ctx, function: &Doc) -> ApiResult<()> {
     if ctx.is_key() {
         return Ok(());
     }
-    let perms: Vec<String> = store::list_of(function, "execute").iter().map(|r| format!("execute(\"{r}\")")).collect();
-    crate::permissions::authorize(&perms, "execute", &ctx.roles())
+    // utopia's Authorization over the `execute` role list, with its messages.
+    let execute = store::list_of(function, "execute");
+    let roles = ctx.roles();
+    if execute.is_empty() {
+        return Err(ApiError::msg(types::USER_UNAUTHORIZED, "No permissions provided for action 'execute'"));
+    }
+    if execute.iter().any(|r| roles.contains(r)) {
+        return Ok(());
+    }
+    Err(ApiError::msg(
+        types::USER_UNAUTHORIZED,
+        format!(
+            "Missing \"execute\" permission for role \"{}\". Only \"{}\" scopes are allowed and \"{}\" was given.",
+            execute.last().map(String::as_str).unwrap_or_default(),
+            serde_json::to_string(&roles).unwrap_or_default(),
+            serde_json::to_string(&execute).unwrap_or_default()
+        ),
+    ))
 }
 
 fn client_ip(ctx: &Ctx) -> String {
