@@ -211,21 +211,17 @@ pub async fn run(state: &AppState, project: &Arc<Project>, function: &Doc, deplo
     }
     let headers = runtime_headers(state, &project.id, function, &eid, call);
     let logging = store::bool_of(function, "logging");
-    let outcome = match runtime_spec(state, project, function, deployment).await {
-        Ok(spec) => {
-            let inv = runtime::Invocation {
-                method: call.method.clone(),
-                path: call.path.clone(),
-                headers,
-                body: call.body.clone(),
-                timeout,
-                deadline,
-                logging,
-            };
-            state.functions.pool.invoke(&runtime::key(&project.id, &fid, &did), move || spec, inv).await
-        }
-        Err(e) => runtime::Outcome { status: 500, errors: e.message, ..Default::default() },
+    let inv = runtime::Invocation {
+        method: call.method.clone(),
+        path: call.path.clone(),
+        headers,
+        body: call.body.clone(),
+        timeout,
+        deadline,
+        logging,
     };
+    let spec = async { runtime_spec(state, project, function, deployment).await.map_err(|e| e.message) };
+    let outcome = state.functions.pool.invoke(&runtime::key(&project.id, &fid, &did), spec, inv).await;
     let status = if outcome.status >= 500 { "failed" } else { "completed" };
     let kept: Vec<Value> = outcome
         .headers

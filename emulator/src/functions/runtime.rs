@@ -129,8 +129,9 @@ pub fn key(project: &str, function: &str, deployment: &str) -> String {
 }
 
 impl Pool {
-    /// Runs `inv` on the runtime of `key`, starting it with `spec()` when it is not warm.
-    pub async fn invoke(&self, key: &str, spec: impl FnOnce() -> Spec, inv: Invocation) -> Outcome {
+    /// Runs `inv` on the runtime of `key`, starting it from `spec` (awaited only then) when it is
+    /// not warm.
+    pub async fn invoke(&self, key: &str, spec: impl std::future::Future<Output = Result<Spec, String>>, inv: Invocation) -> Outcome {
         let started = Instant::now();
         let process = match self.warm(key, spec).await {
             Ok(p) => p,
@@ -227,7 +228,7 @@ impl Pool {
         outcome
     }
 
-    async fn warm(&self, key: &str, spec: impl FnOnce() -> Spec) -> Result<Arc<Process>, String> {
+    async fn warm(&self, key: &str, spec: impl std::future::Future<Output = Result<Spec, String>>) -> Result<Arc<Process>, String> {
         let slot = self.slots.lock().unwrap().entry(key.to_string()).or_default().clone();
         let mut guard = slot.lock().await;
         if let Some(p) = guard.as_ref() {
@@ -235,7 +236,7 @@ impl Pool {
                 return Ok(p.clone());
             }
         }
-        let process = Arc::new(spawn(spec()).await?);
+        let process = Arc::new(spawn(spec.await?).await?);
         *guard = Some(process.clone());
         Ok(process)
     }
@@ -286,13 +287,15 @@ impl Pool {
     }
 }
 
+/// Reads and removes the two log files of one execution. Plain blocking reads: they are small
+/// local files, usually absent, and a thread hop would cost more than the read.
 async fn read_logs(dir: &std::path::Path, id: &str) -> (String, String) {
     let mut out = (String::new(), String::new());
     for (suffix, target) in [("_logs.log", &mut out.0), ("_errors.log", &mut out.1)] {
         let path = dir.join(format!("{id}{suffix}"));
-        if let Ok(bytes) = tokio::fs::read(&path).await {
+        if let Ok(bytes) = std::fs::read(&path) {
             *target = String::from_utf8_lossy(&bytes).into_owned();
-            let _ = tokio::fs::remove_file(&path).await;
+            let _ = std::fs::remove_file(&path);
         }
     }
     out
