@@ -3,10 +3,8 @@ deploys a function to the emulator with `appwrite push functions --all --force`,
 
 import json
 import os
-import pathlib
 import subprocess
 
-import pytest
 from appwrite.services.functions import Functions
 
 from conftest import ROOT, start_emulator
@@ -20,8 +18,8 @@ def run_cli(args, cwd, home):
     return subprocess.run([str(CLI), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
 
 
-@pytest.mark.skipif(not CLI.exists(), reason="run scripts/setup.sh to install appwrite-cli")
 def test_cli_push_deploys_a_function_that_runs(tmp_path):
+    assert CLI.exists(), "appwrite-cli is missing: scripts/setup.sh installs it in tests/cli"
     emu = start_emulator()
     try:
         runtime = python_runtime(Functions(emu.client(key=False)))

@@ -118,8 +118,12 @@ pub async fn create(ctx: Ctx, mut p: Params) -> Reply {
 
     let existing = {
         let (fid, did) = (fid.clone(), deployment_id.clone());
-        project.read(move |tx| Ok(store::get(tx, Table::Deployments, &did)?.filter(|d| store::str_of(d, "resourceId") == fid))).await?
+        project.read(move |tx| store::get(tx, Table::Deployments, &did)).await?
     };
+    if existing.as_ref().is_some_and(|d| store::str_of(d, "resourceId") != fid) {
+        // The ID names another function's deployment: never write over it.
+        return Err(ApiError::of(types::STORAGE_INVALID_APPWRITE_ID));
+    }
     if let Some(d) = &existing {
         if store::i64_of(d, "sourceChunksUploaded") >= store::i64_of(d, "sourceChunksTotal") {
             return accepted(model::deployment(d));

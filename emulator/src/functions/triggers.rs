@@ -109,6 +109,8 @@ type Due = HashMap<(String, String), (String, Option<DateTime<Utc>>)>;
 
 async fn scheduler(state: AppState) {
     let mut due: Due = HashMap::new();
+    // Cron times that passed while the emulator was down are not replayed.
+    let started = state.clock.now();
     loop {
         tokio::select! {
             _ = state.functions.wake.notified() => {}
@@ -118,7 +120,7 @@ async fn scheduler(state: AppState) {
         let mut seen = Vec::new();
         for pid in state.project_ids() {
             let Some(project) = state.project(&pid) else { continue };
-            if let Err(e) = tick(&state, &project, now, &mut due, &mut seen).await {
+            if let Err(e) = tick(&state, &project, now, started, &mut due, &mut seen).await {
                 tracing::warn!("scheduler: {e}");
             }
         }
@@ -126,7 +128,14 @@ async fn scheduler(state: AppState) {
     }
 }
 
-async fn tick(state: &AppState, project: &Arc<Project>, now: DateTime<Utc>, due: &mut Due, seen: &mut Vec<(String, String)>) -> Result<(), ApiError> {
+async fn tick(
+    state: &AppState,
+    project: &Arc<Project>,
+    now: DateTime<Utc>,
+    started: DateTime<Utc>,
+    due: &mut Due,
+    seen: &mut Vec<(String, String)>,
+) -> Result<(), ApiError> {
     let scheduled = project
         .read(|tx| {
             let mut st = tx.prepare_cached("SELECT doc FROM functions WHERE schedule != '' AND deployment_id != ''")?;
@@ -144,7 +153,8 @@ async fn tick(state: &AppState, project: &Arc<Project>, now: DateTime<Utc>, due:
         let Some(cron) = Schedule::parse(&schedule) else { continue };
         let entry = due.entry(key).or_insert_with(|| (String::new(), None));
         if entry.0 != schedule || entry.1.is_none() {
-            let since = crate::clock::parse_datetime(&store::str_of(&f, "$updatedAt")).unwrap_or(now).min(now);
+            let updated = crate::clock::parse_datetime(&store::str_of(&f, "$updatedAt")).unwrap_or(now);
+            let since = updated.max(started).min(now);
             *entry = (schedule.clone(), cron.next_after(since));
         }
         if entry.1.is_some_and(|t| now >= t) {
