@@ -24,6 +24,7 @@ pub fn max_unpacked() -> u64 {
 pub struct Refused(pub String);
 
 /// What one entry will become.
+#[derive(Debug)]
 enum Planned {
     Dir(PathBuf),
     File { path: PathBuf, mode: u32 },

@@ -117,7 +117,7 @@ pub async fn create(ctx: Ctx, mut p: Params) -> Reply {
     let _guard = lock.lock().await;
 
     let existing = {
-        let (fid, did) = (fid.clone(), deployment_id.clone());
+        let did = deployment_id.clone();
         project.read(move |tx| store::get(tx, Table::Deployments, &did)).await?
     };
     if existing.as_ref().is_some_and(|d| store::str_of(d, "resourceId") != fid) {
@@ -466,4 +466,20 @@ pub fn fail_interrupted_builds(tx: &rusqlite::Transaction) -> ApiResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_content_range_like_appwrite() {
+        assert_eq!(content_range("bytes 0-5242879/10485770"), Some((0, 5242879, 10485770)));
+        assert_eq!(content_range("bytes 10485760-10485769/10485770"), Some((10485760, 10485769, 10485770)));
+        assert_eq!(content_range("bytes */100"), None);
+        assert_eq!(content_range("0-1/2"), None);
+        // Chunk numbering: start / 5 MiB + 1.
+        assert_eq!(5242880 / CHUNK_SIZE + 1, 2);
+        assert_eq!(10485770u64.div_ceil(CHUNK_SIZE), 3);
+    }
 }

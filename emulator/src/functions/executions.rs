@@ -621,3 +621,17 @@ pub fn fail_interrupted(tx: &rusqlite::Transaction) -> ApiResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_logs_keep_their_end_behind_a_warning() {
+        let text = "x".repeat(LOG_LIMIT + 10);
+        let out = truncate(text, "Logs");
+        assert_eq!(out.len(), LOG_LIMIT);
+        assert!(out.starts_with("[WARNING] Logs truncated. The output exceeded 1000000 characters.\n"));
+        assert_eq!(truncate("short".into(), "Logs"), "short");
+    }
+}
