@@ -159,12 +159,18 @@ async fn runtime_spec(state: &AppState, project: &Arc<Project>, function: &Doc, 
     let fid = store::str_of(function, "$id");
     let code_root = deployment_dir(project, &fid, &store::str_of(deployment, "$id"));
     let harness = harness_dir(state)?;
-    let (interpreter, harness) = match installed.language {
+    let (interpreter, args, harness) = match installed.language {
         Language::Python => {
             let venv_python = code_root.join("function/runtime-env/bin/python");
-            (if venv_python.exists() { venv_python } else { installed.interpreter.clone() }, harness.join("python/server.py"))
+            if venv_python.exists() {
+                (venv_python, Vec::new(), harness.join("python/server.py"))
+            } else {
+                // No venv (nothing was installed): run without the machine's site-packages, as
+                // the clean official image would, which also skips their `.pth` start-up hooks.
+                (installed.interpreter.clone(), vec!["-S".to_string()], harness.join("python/server.py"))
+            }
         }
-        Language::Node => (installed.interpreter.clone(), harness.join("node/server.mjs")),
+        Language::Node => (installed.interpreter.clone(), Vec::new(), harness.join("node/server.mjs")),
     };
     let mut env = runtime_env(state, project, function, deployment).await?;
     let venv = code_root.join("function/runtime-env");
@@ -173,7 +179,7 @@ async fn runtime_spec(state: &AppState, project: &Arc<Project>, function: &Doc, 
         env.push(("PATH".into(), format!("{}:{path}", venv.join("bin").display())));
         env.push(("VIRTUAL_ENV".into(), venv.display().to_string()));
     }
-    Ok(runtime::Spec { interpreter, harness, code_root, env, logs_dir: function_dir(project, &fid).join(".logs") })
+    Ok(runtime::Spec { interpreter, args, harness, code_root, env, logs_dir: function_dir(project, &fid).join(".logs") })
 }
 
 fn truncate(text: String, what: &str) -> String {

@@ -24,6 +24,8 @@ const TAIL_BYTES: usize = 64 * 1024;
 pub struct Spec {
     /// The interpreter (the deployment's venv python, or node).
     pub interpreter: PathBuf,
+    /// Interpreter options before the harness script.
+    pub args: Vec<String>,
     /// The harness script it runs.
     pub harness: PathBuf,
     /// The folder holding `function/` (the built code).
@@ -305,7 +307,8 @@ async fn spawn(spec: Spec) -> Result<Process, String> {
     tokio::fs::create_dir_all(&spec.logs_dir).await.map_err(|e| format!("Runtime failed to start: {e}"))?;
     let secret = format!("{:032x}", rand::random::<u128>());
     let mut cmd = tokio::process::Command::new(&spec.interpreter);
-    cmd.arg(&spec.harness)
+    cmd.args(&spec.args)
+        .arg(&spec.harness)
         .current_dir(spec.code_root.join("function"))
         .env_clear()
         .envs(base_env())
