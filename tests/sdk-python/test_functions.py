@@ -580,3 +580,15 @@ def test_execution_input_validation(functions, echo):
     with pytest.raises(AppwriteException) as e:
         functions.create_execution(function_id="missing-" + unique())
     assert error_of(e)[:2] == (404, "function_not_found")
+
+
+def test_duplicate_deployment_rebuilds_the_same_source(functions, echo):
+    active = functions.get(function_id=echo).deploymentid
+    copy = functions.create_duplicate_deployment(function_id=echo, deployment_id=active)
+    assert copy.id != active and val(copy.status) == "waiting"
+    copy = wait_deployment(functions, echo, copy.id)
+    assert val(copy.status) == "ready"
+    assert functions.get_deployment_download(function_id=echo, deployment_id=copy.id) == functions.get_deployment_download(function_id=echo, deployment_id=active)
+    with pytest.raises(AppwriteException) as e:
+        functions.create_duplicate_deployment(function_id=echo, deployment_id="missing")
+    assert error_of(e)[:2] == (404, "deployment_not_found")

@@ -242,6 +242,59 @@ pub async fn create(ctx: Ctx, mut p: Params) -> Reply {
     accepted(model::deployment(&doc))
 }
 
+/// `POST /functions/{id}/deployments/duplicate`: builds a copy of a deployment's source with the
+/// function's current entrypoint and commands.
+pub async fn duplicate(ctx: Ctx, p: Params) -> Reply {
+    let fid = p.path("functionId").to_string();
+    let source_id = match p.path("deploymentId") {
+        "" => p.str("deploymentId")?,
+        d => d.to_string(),
+    };
+    p.str_opt("buildId")?;
+    let project = ctx.project()?.clone();
+    let (function, source) = {
+        let (fid, sid) = (fid.clone(), source_id.clone());
+        project.read(move |tx| Ok((require(tx, &fid)?, require_deployment(tx, &fid, &sid)?))).await?
+    };
+    let from = deployment_dir(&project, &fid, &source_id).join("source.tar.gz");
+    if !from.is_file() {
+        return Err(ApiError::of(types::DEPLOYMENT_NOT_FOUND));
+    }
+    let new_id = crate::ids::unique();
+    let dir = deployment_dir(&project, &fid, &new_id);
+    tokio::fs::create_dir_all(&dir).await?;
+    tokio::fs::copy(&from, dir.join("source.tar.gz")).await?;
+    let now = ctx.state.clock.now_iso();
+    let mut doc = source.clone();
+    doc.insert("$id".into(), json!(new_id));
+    doc.insert("$createdAt".into(), json!(now));
+    doc.insert("$updatedAt".into(), json!(now));
+    doc.insert("entrypoint".into(), json!(store::str_of(&function, "entrypoint")));
+    doc.insert("buildCommands".into(), json!(store::str_of(&function, "commands")));
+    doc.insert("totalSize".into(), json!(store::i64_of(&source, "sourceSize")));
+    doc.insert("buildSize".into(), json!(0));
+    doc.insert("buildDuration".into(), json!(0));
+    doc.insert("buildLogs".into(), json!(""));
+    doc.insert("status".into(), json!("waiting"));
+    let stored = doc.clone();
+    let f = fid.clone();
+    project
+        .write(move |tx| {
+            store::insert_child(tx, Table::Deployments, &f, &stored)?;
+            update_latest(tx, &f)
+        })
+        .await?;
+    build::start(ctx.state.clone(), project.clone(), fid.clone(), new_id.clone());
+    let body = model::deployment(&doc);
+    crate::events::publish(
+        &ctx,
+        "functions.[functionId].deployments.[deploymentId].create",
+        &[("functionId", &fid), ("deploymentId", &new_id)],
+        body.clone(),
+    );
+    accepted(body)
+}
+
 pub async fn get(ctx: Ctx, p: Params) -> Reply {
     let (fid, did) = (p.path("functionId").to_string(), p.path("deploymentId").to_string());
     let doc = ctx

@@ -145,10 +145,15 @@ pub fn routes() -> Router<AppState> {
             "/v1/functions/{functionId}/deployments/{deploymentId}",
             get(deployments::get).delete(deployments::delete).patch(deployments::activate),
         )
+        .route("/v1/functions/{functionId}/deployments/duplicate", post(deployments::duplicate))
         .route("/v1/functions/{functionId}/deployments/{deploymentId}/download", get(deployments::download))
         .route("/v1/functions/{functionId}/deployments/{deploymentId}/build/download", get(deployments::download))
         .route("/v1/functions/{functionId}/deployments/{deploymentId}/status", patch(deployments::cancel))
-        .route("/v1/functions/{functionId}/deployments/{deploymentId}/build", patch(deployments::cancel))
+        .route(
+            "/v1/functions/{functionId}/deployments/{deploymentId}/build",
+            patch(deployments::cancel).post(deployments::duplicate),
+        )
+        .route("/v1/functions/{functionId}/deployments/{deploymentId}/builds/{buildId}", post(deployments::duplicate))
         .route("/v1/functions/{functionId}/executions", get(executions::list).post(executions::create))
         .route("/v1/functions/{functionId}/executions/{executionId}", get(executions::get).delete(executions::delete))
         .route("/v1/functions/{functionId}/variables", get(variables::list_function).post(variables::create_function))
