@@ -592,3 +592,23 @@ def test_duplicate_deployment_rebuilds_the_same_source(functions, echo):
     with pytest.raises(AppwriteException) as e:
         functions.create_duplicate_deployment(function_id=echo, deployment_id="missing")
     assert error_of(e)[:2] == (404, "deployment_not_found")
+
+
+def test_deployed_functions_survive_a_restart(tmp_path):
+    emu = start_emulator(data=tmp_path / "data")
+    try:
+        functions = Functions(emu.client())
+        rt = python_runtime(Functions(emu.client(key=False)))
+        functions.create(function_id="keep", name="Keep", runtime=rt, entrypoint="src/main.py", execute=["any"])
+        deploy(functions, "keep", {"src/main.py": ECHO_PY})
+        assert val(functions.create_execution(function_id="keep", path="/text").status) == "completed"
+    finally:
+        assert emu.stop() == 0
+    emu = start_emulator(data=tmp_path / "data")
+    try:
+        functions = Functions(emu.client())
+        e = functions.create_execution(function_id="keep", path="/text")
+        assert val(e.status) == "completed" and e.responsebody == "plain text"
+        assert functions.list_executions(function_id="keep").total == 2
+    finally:
+        assert emu.stop() == 0

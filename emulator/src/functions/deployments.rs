@@ -509,7 +509,7 @@ pub fn fail_interrupted_builds(tx: &rusqlite::Transaction) -> ApiResult<()> {
     for mut d in store::all(tx, Table::Deployments)? {
         let status = store::str_of(&d, "status");
         let uploaded = store::i64_of(&d, "sourceChunksUploaded") >= store::i64_of(&d, "sourceChunksTotal");
-        if (status == "processing" || status == "building" || (status == "waiting" && uploaded)) && uploaded {
+        if uploaded && matches!(status.as_str(), "processing" | "building" | "waiting") {
             let mut logs = store::str_of(&d, "buildLogs");
             logs.push_str("[appwrite] Build interrupted: the emulator stopped before it finished.\n");
             d.insert("buildLogs".into(), json!(logs));

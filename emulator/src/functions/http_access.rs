@@ -14,7 +14,6 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
 
 use super::executions::{self, Call, Trigger};
 use super::store::{self, Doc};
@@ -102,7 +101,7 @@ async fn serve(state: AppState, req: Request) -> ApiResult<Response> {
         method: parts.method.as_str().to_string(),
         path,
         headers,
-        body: Bytes::from(body),
+        body,
         user_id: user_id.clone(),
         user_jwt,
         event: String::new(),
