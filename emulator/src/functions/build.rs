@@ -135,7 +135,7 @@ async fn run(state: &AppState, project: &Arc<Project>, function_id: &str, deploy
         return Ok(());
     };
 
-    let env = build_env(state, project, &function, deployment_id, &code).await?;
+    let env = build_env(state, project, &function, deployment_id).await?;
     let mut output = String::new();
     if installed.language == Language::Python && !commands.trim().is_empty() {
         let venv = code.join("runtime-env");
@@ -219,7 +219,7 @@ async fn activate_after_build(state: &AppState, project: &Arc<Project>, function
 }
 
 /// The build environment: project and function variables, then Appwrite's (which win).
-async fn build_env(state: &AppState, project: &Arc<Project>, function: &Doc, deployment_id: &str, code: &Path) -> crate::error::ApiResult<Vec<(String, String)>> {
+async fn build_env(state: &AppState, project: &Arc<Project>, function: &Doc, deployment_id: &str) -> crate::error::ApiResult<Vec<(String, String)>> {
     let fid = store::str_of(function, "$id");
     let pid = project.id.clone();
     let vars = {
@@ -228,7 +228,7 @@ async fn build_env(state: &AppState, project: &Arc<Project>, function: &Doc, dep
     };
     let (cpus, memory) = catalogue::specification(&store::str_of(function, "buildSpecification"));
     let runtime_id = store::str_of(function, "runtime");
-    let (key, version) = catalogue::split_id(&runtime_id);
+    let (_, version) = catalogue::split_id(&runtime_id);
     let now = state.clock.now().timestamp();
     let api_key = crate::auth::issue_ephemeral_key(&state.secret, now, &project.id, &store::list_of(function, "scopes"), BUILD_TIMEOUT.as_secs() as i64 + 60);
     let mut env = runtime::base_env();
@@ -254,7 +254,6 @@ async fn build_env(state: &AppState, project: &Arc<Project>, function: &Doc, dep
         ("npm_config_fund".to_string(), "false".to_string()),
         ("npm_config_audit".to_string(), "false".to_string()),
     ]);
-    let _ = (key, code);
     Ok(env)
 }
 
