@@ -310,6 +310,14 @@ def test_timeout_kills_the_runtime(functions, pyrt):
     wait_for(lambda: not alive(before), timeout=10, what="the timed-out runtime to be killed")
     after = functions.create_execution(function_id=fid)
     assert val(after.status) == "completed" and json.loads(after.responsebody)["pid"] != before
+    # An execution still running cannot be deleted; once it has failed it can.
+    running = functions.create_execution(function_id=fid, path="/sleep", xasync=True)
+    with pytest.raises(AppwriteException) as e:
+        functions.delete_execution(function_id=fid, execution_id=running.id)
+    assert error_of(e)[:2] == (400, "execution_in_progress")
+    finished = wait_execution(functions, fid, running.id)
+    assert val(finished.status) == "failed" and "Execution timed out." in finished.errors
+    functions.delete_execution(function_id=fid, execution_id=running.id)
     functions.delete(function_id=fid)
 
 
