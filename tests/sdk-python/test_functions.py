@@ -510,6 +510,10 @@ def main(context):
     context.log("tick " + context.req.headers.get("x-appwrite-trigger", ""))
     return context.res.text("tick")
 '''
+        # A fixed starting time, 50 minutes before the next full hour, so no real hour boundary
+        # can fire the schedule by itself.
+        r = requests.post(emu.base + "/_emulator/clock", json={"set": "2030-01-01T00:10:00Z"}, headers={"X-Appwrite-Key": emu.api_key})
+        assert r.status_code == 200 and r.json()["now"].startswith(("2030-01-01T00:09", "2030-01-01T00:10"))
         fid = "ticker"
         functions.create(function_id=fid, name="Ticker", runtime=rt, entrypoint="main.py", schedule="0 * * * *")
         deploy(functions, fid, {"main.py": ticker})
