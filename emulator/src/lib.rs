@@ -8,6 +8,7 @@ pub mod databases;
 pub mod error;
 pub mod events;
 pub mod format;
+pub mod functions;
 pub mod health;
 pub mod ids;
 pub mod keys;

@@ -17,11 +17,13 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::health::routes())
         .merge(crate::databases::routes())
         .merge(crate::keys::routes())
+        .merge(crate::functions::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::context::appwrite));
     Router::new()
         .merge(appwrite)
         // OpenAI's transcription endpoint is no Appwrite route: no project, no scope, OpenAI's shapes.
         .merge(crate::transcription::routes(&state.config))
+        .merge(crate::functions::raw_routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(route_not_found)
         .with_state(state)
@@ -33,6 +35,9 @@ async fn route_not_found() -> axum::response::Response {
 
 /// Serves `router(state)` on `listener` until `shutdown` resolves, then finishes in-flight requests.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    let app = router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    crate::functions::start(&state);
+    let app = router(state.clone());
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    crate::functions::shutdown(&state);
+    result
 }

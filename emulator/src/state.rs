@@ -79,6 +79,8 @@ pub struct Inner {
     pub admin_caller: Arc<crate::auth::Caller>,
     /// Every published event; function triggers subscribe.
     pub events: tokio::sync::broadcast::Sender<crate::events::EventMessage>,
+    /// Functions: warm runtimes, builds, scheduler.
+    pub functions: crate::functions::Engine,
 }
 
 impl std::ops::Deref for AppState {
@@ -112,6 +114,7 @@ impl AppState {
             endpoint: OnceLock::new(),
             admin_caller: Arc::new(crate::auth::Caller::admin_key()),
             events: tokio::sync::broadcast::channel(4096).0,
+            functions: crate::functions::Engine::default(),
         }));
         if let Some(dir) = &config.data_dir {
             for entry in std::fs::read_dir(dir)? {

@@ -24,7 +24,7 @@ enum Who {
 
 impl Harness {
     fn new() -> Harness {
-        let state = AppState::new(Config { data_dir: None, projects: vec!["p".into()], api_keys: vec![KEY.into()] }).unwrap();
+        let state = AppState::new(Config { data_dir: None, projects: vec!["p".into()], api_keys: vec![KEY.into()], ..Default::default() }).unwrap();
         Harness { state }
     }
 

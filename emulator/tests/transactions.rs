@@ -16,7 +16,7 @@ use tower::ServiceExt;
 const KEY: &str = "standard_test";
 
 fn state() -> AppState {
-    AppState::new(Config { data_dir: None, projects: vec!["p".into()], api_keys: vec![KEY.into()] }).unwrap()
+    AppState::new(Config { data_dir: None, projects: vec!["p".into()], api_keys: vec![KEY.into()], ..Default::default() }).unwrap()
 }
 
 async fn call(state: &AppState, method: &str, path: &str, body: Value) -> (StatusCode, Value) {

@@ -10,6 +10,7 @@ fn all() -> Vec<(&'static str, &'static str)> {
     let mut list = Vec::new();
     list.extend_from_slice(crate::databases::store::MIGRATIONS);
     list.extend_from_slice(crate::databases::transactions::MIGRATIONS);
+    list.extend_from_slice(crate::functions::store::MIGRATIONS);
     list
 }
 
