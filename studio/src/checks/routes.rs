@@ -1,8 +1,11 @@
 //! Routes: each names an existing function, `api_routes` agree with `routes.json`, versioned names.
 
+use chrono::{Months, NaiveDate};
+
 use super::CheckInput;
 use crate::finding::{Finding, Level};
 use crate::project::paths;
+use crate::project::model::Routes;
 use crate::project::pointer::pointer;
 use crate::project::Project;
 
@@ -80,6 +83,108 @@ pub fn check(input: &CheckInput) -> Vec<Finding> {
         );
     }
     findings.extend(api_routes_findings(project));
+    findings.extend(version_findings(routes));
+    findings.extend(access_findings(routes));
+    findings
+}
+
+fn date_of(info: &serde_json::Value, field: &str) -> Result<Option<NaiveDate>, String> {
+    match info.get(field).and_then(|v| v.as_str()) {
+        None => Ok(None),
+        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map(Some).map_err(|_| text.to_string()),
+    }
+}
+
+fn version_number(version: &str) -> u32 {
+    version.strip_prefix('v').and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+/// The next `current` version after `version`, the one a deprecated version's users move to.
+fn successor<'a>(routes: &'a Routes, version: &str) -> Option<(&'a String, &'a serde_json::Value)> {
+    routes
+        .versions
+        .iter()
+        .filter(|(v, info)| version_number(v) > version_number(version) && info.get("status").and_then(|s| s.as_str()) == Some("current"))
+        .min_by_key(|(v, _)| version_number(v))
+}
+
+/// Deprecated versions against the policy: dates present, at least `deprecation_notice_months`
+/// between `deprecated_at` and `sunset_at`, and `sunset_at` at least `support_months` after the
+/// successor's `released_at` (the gateway's `routing.policy_problems` applies the same rule).
+fn version_findings(routes: &Routes) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (version, info) in &routes.versions {
+        let at = |field: &str| pointer(&["versions", version, field]);
+        let mut dates = std::collections::BTreeMap::new();
+        for field in ["released_at", "deprecated_at", "sunset_at"] {
+            match date_of(info, field) {
+                Ok(d) => {
+                    dates.insert(field, d);
+                }
+                Err(text) => findings.push(
+                    Finding::new(Level::Error, FAMILY, "version-date-invalid", paths::ROUTES, at(field), format!("{version} {field} {text:?} is not a date"))
+                        .hint("write dates as YYYY-MM-DD"),
+                ),
+            }
+        }
+        if info.get("status").and_then(|s| s.as_str()) != Some("deprecated") {
+            continue;
+        }
+        let (Some(Some(deprecated)), Some(Some(sunset))) = (dates.get("deprecated_at"), dates.get("sunset_at")) else {
+            findings.push(
+                Finding::new(Level::Error, FAMILY, "version-dates-missing", paths::ROUTES, pointer(&["versions", version]), format!("{version} is deprecated without deprecated_at and sunset_at"))
+                    .hint("give the deprecated version the date its deprecation was announced and its last day of service"),
+            );
+            continue;
+        };
+        let Some(policy) = &routes.policy else {
+            findings.push(
+                Finding::new(Level::Warning, FAMILY, "version-policy-missing", paths::ROUTES, "/policy", format!("{version} is deprecated but routes.json states no deprecation policy"))
+                    .hint("add policy: {deprecation_notice_months, support_months}"),
+            );
+            continue;
+        };
+        let mut ok = true;
+        let notice_end = *deprecated + Months::new(policy.deprecation_notice_months);
+        if *sunset < notice_end {
+            ok = false;
+            findings.push(
+                Finding::new(Level::Error, FAMILY, "version-notice-short", paths::ROUTES, at("sunset_at"), format!("{version}: sunset {sunset} is less than {} months after its deprecation on {deprecated}", policy.deprecation_notice_months))
+                    .hint(format!("move sunset_at to {notice_end} or later")),
+            );
+        }
+        if let Some((next, next_info)) = successor(routes, version) {
+            if let Ok(Some(released)) = date_of(next_info, "released_at") {
+                let support_end = released + Months::new(policy.support_months);
+                if *sunset < support_end {
+                    ok = false;
+                    findings.push(
+                        Finding::new(Level::Error, FAMILY, "version-support-short", paths::ROUTES, at("sunset_at"), format!("{version}: sunset {sunset} is less than {} months after {next} was released on {released}", policy.support_months))
+                            .hint(format!("move sunset_at to {support_end} or later")),
+                    );
+                }
+            }
+        }
+        if ok {
+            findings.push(Finding::new(Level::Ok, FAMILY, "version-policy-ok", paths::ROUTES, pointer(&["versions", version]), format!("{version} deprecated on {deprecated}, sunset on {sunset}, as the policy asks")));
+        }
+    }
+    findings
+}
+
+/// Routes needing a scope that neither the default scopes nor any label grants.
+fn access_findings(routes: &Routes) -> Vec<Finding> {
+    let Some(access) = &routes.access else { return Vec::new() };
+    let grantable: std::collections::BTreeSet<&String> = access.default_scopes.iter().chain(access.label_scopes.values().flatten()).collect();
+    let mut findings = Vec::new();
+    for (path, route) in &routes.routes {
+        for scope in route.required_scopes.iter().filter(|s| !grantable.contains(s)) {
+            findings.push(
+                Finding::new(Level::Warning, FAMILY, "scope-ungrantable", paths::ROUTES, pointer(&["routes", path, "required_scopes"]), format!("{path} needs {scope}, which no user can hold"))
+                    .hint(format!("add {scope} to access.default_scopes or to a label of access.label_scopes")),
+            );
+        }
+    }
     findings
 }
 

@@ -106,6 +106,33 @@ fn each_broken_project_yields_exactly_its_finding() {
         case("default version without routes", |t| set(t, ROUTES, "/default_version", json!("v2")), vec![
             (E, "default-version-unused", ROUTES, "/default_version", "default_version v2 has no route"),
         ]),
+        case("deprecated version without dates", |t| set(t, ROUTES, "/versions", json!({"v1": {"status": "deprecated"}})), vec![
+            (E, "version-dates-missing", ROUTES, "/versions/v1", "v1 is deprecated without deprecated_at and sunset_at"),
+        ]),
+        case("deprecated version without a policy", |t| set(t, ROUTES, "/versions", json!({"v1": {"status": "deprecated", "deprecated_at": "2026-01-01", "sunset_at": "2027-01-01"}})), vec![
+            (W, "version-policy-missing", ROUTES, "/policy", "v1 is deprecated but routes.json states no deprecation policy"),
+        ]),
+        case("sunset before the notice period ends", |t| {
+            set(t, ROUTES, "/policy", json!({"deprecation_notice_months": 6, "support_months": 12}));
+            set(t, ROUTES, "/versions", json!({"v1": {"status": "deprecated", "deprecated_at": "2026-01-31", "sunset_at": "2026-07-30"}}));
+        }, vec![
+            (E, "version-notice-short", ROUTES, "/versions/v1/sunset_at", "v1: sunset 2026-07-30 is less than 6 months after its deprecation on 2026-01-31"),
+        ]),
+        case("sunset before the successor's support period ends", |t| {
+            set(t, ROUTES, "/policy", json!({"deprecation_notice_months": 6, "support_months": 12}));
+            set(t, ROUTES, "/versions", json!({
+                "v1": {"status": "deprecated", "deprecated_at": "2026-01-01", "sunset_at": "2026-12-31"},
+                "v2": {"status": "current", "released_at": "2026-01-01"}
+            }));
+        }, vec![
+            (E, "version-support-short", ROUTES, "/versions/v1/sunset_at", "v1: sunset 2026-12-31 is less than 12 months after v2 was released on 2026-01-01"),
+        ]),
+        case("a version date that is not a date", |t| set(t, ROUTES, "/versions", json!({"v1": {"status": "current", "released_at": "June 2025"}})), vec![
+            (E, "version-date-invalid", ROUTES, "/versions/v1/released_at", "v1 released_at \"June 2025\" is not a date"),
+        ]),
+        case("a scope no user can hold", |t| set(t, ROUTES, "/access", json!({"default_scopes": ["jobs.read"], "label_scopes": {"readonly": []}})), vec![
+            (W, "scope-ungrantable", ROUTES, "/routes/~1v1~1work/required_scopes", "/v1/work needs work, which no user can hold"),
+        ]),
         case("no route table", |t| { t.files.remove(ROUTES); }, vec![
             (E, "routes-missing", ROUTES, "", "api-gateway lists api_routes but there is no functions/api-gateway/routes.json"),
             (E, "routes-missing", ROUTES, "", "work-v1 lists api_routes but there is no functions/api-gateway/routes.json"),

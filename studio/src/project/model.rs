@@ -170,9 +170,31 @@ pub struct Dependencies {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Routes {
     pub default_version: String,
+    /// The deprecation policy the versions' dates follow.
+    #[serde(default)]
+    pub policy: Option<VersionPolicy>,
     #[serde(default)]
     pub versions: BTreeMap<String, Value>,
+    /// Where users' scopes come from (`default_scopes`, `label_scopes`).
+    #[serde(default)]
+    pub access: Option<Access>,
     pub routes: BTreeMap<String, Route>,
+}
+
+/// `policy` of `routes.json`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct VersionPolicy {
+    pub deprecation_notice_months: u32,
+    pub support_months: u32,
+}
+
+/// `access` of `routes.json`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct Access {
+    #[serde(default)]
+    pub default_scopes: Vec<String>,
+    #[serde(default)]
+    pub label_scopes: BTreeMap<String, Vec<String>>,
 }
 
 /// One route of `routes.json`.
