@@ -17,6 +17,7 @@ pub mod response;
 pub mod scope;
 pub mod server;
 pub mod state;
+pub mod storage;
 pub mod store;
 pub mod users;
 

@@ -16,6 +16,8 @@ pub fn router(state: AppState) -> Router {
     let appwrite = Router::new()
         .merge(crate::health::routes())
         .merge(crate::databases::routes())
+        .merge(crate::storage::routes())
+        .merge(crate::users::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::context::appwrite));
     Router::new()
         .merge(appwrite)

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::Db;
 
 /// How the emulator is started (`qw emulator` flags).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Where projects persist; `None` keeps everything in memory (and a temporary folder for blobs).
     pub data_dir: Option<PathBuf>,
@@ -17,6 +17,17 @@ pub struct Config {
     pub projects: Vec<String>,
     /// API keys holding every scope on every project.
     pub api_keys: Vec<String>,
+    /// The largest file a bucket may accept, in bytes (`_APP_STORAGE_LIMIT`).
+    pub storage_limit: u64,
+}
+
+/// `_APP_STORAGE_LIMIT`'s default: 30,000,000 bytes.
+pub const DEFAULT_STORAGE_LIMIT: u64 = 30_000_000;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { data_dir: None, projects: Vec::new(), api_keys: Vec::new(), storage_limit: DEFAULT_STORAGE_LIMIT }
+    }
 }
 
 /// One emulated Appwrite project.

@@ -9,6 +9,8 @@ use crate::error::ApiResult;
 fn all() -> Vec<(&'static str, &'static str)> {
     let mut list = Vec::new();
     list.extend_from_slice(crate::databases::store::MIGRATIONS);
+    list.extend_from_slice(crate::storage::store::MIGRATIONS);
+    list.extend_from_slice(crate::users::store::MIGRATIONS);
     list
 }
 

@@ -26,6 +26,9 @@ pub struct Args {
     /// An API key holding every scope on every project.
     #[arg(long = "api-key")]
     api_keys: Vec<String>,
+    /// The largest file a bucket may accept, in bytes (Appwrite's `_APP_STORAGE_LIMIT`).
+    #[arg(long, env = "_APP_STORAGE_LIMIT", default_value_t = emulator::state::DEFAULT_STORAGE_LIMIT)]
+    storage_limit: u64,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -44,7 +47,13 @@ async fn serve(args: Args) -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("QW_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .try_init();
-    let config = emulator::Config { data_dir: args.data.clone(), projects: args.projects.clone(), api_keys: args.api_keys.clone() };
+    let config = emulator::Config {
+        data_dir: args.data.clone(),
+        projects: args.projects.clone(),
+        api_keys: args.api_keys.clone(),
+        storage_limit: args.storage_limit,
+        ..emulator::Config::default()
+    };
     let state = match emulator::AppState::new(config) {
         Ok(s) => s,
         Err(e) => {
