@@ -291,8 +291,20 @@ impl Params {
     }
 }
 
+/// PHP's `number_format`: thousands separated by commas, as utopia's `Range` describes itself.
 fn fmt_num(n: i64) -> String {
-    n.to_string()
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 fn check_text(name: &str, s: &str, min: usize, max: usize) -> ApiResult<()> {
@@ -446,5 +458,9 @@ mod tests {
         assert!(p.present("z") && p.get("z").is_none());
         assert_eq!(p.str("missing").unwrap_err().message, "Param \"missing\" is not optional.");
         assert!(p.range_opt("n", 0, 10).is_err());
+        assert_eq!(
+            p.range_opt("n", -1000, -1).unwrap_err().message,
+            "Invalid `n` param: Value must be a valid range between -1,000 and -1"
+        );
     }
 }

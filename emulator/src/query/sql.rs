@@ -362,8 +362,8 @@ mod tests {
             "\"a2\" IN (?, ?) AND (\"a1\" > ? OR \"a1\" IS NULL) AND EXISTS (SELECT 1 FROM json_each(\"a3\") WHERE value IN (?)) AND (\"a2\" LIKE ? ESCAPE '\\')"
         );
         assert!(!c.sql.contains("DROP"));
-        assert_eq!(c.params.len(), 6);
-        assert_eq!(c.params[5], Sql::Text("50\\%\\_%".into()));
+        assert_eq!(c.params.len(), 5);
+        assert_eq!(c.params[4], Sql::Text("50\\%\\_%".into()));
     }
 
     #[test]
