@@ -42,15 +42,12 @@ impl Params {
         if let Some(q) = query {
             insert_form(&mut params.values, q.as_bytes());
         }
-        let content_type = headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let raw_content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").trim();
+        let content_type = raw_content_type.to_ascii_lowercase();
         let mime = content_type.split(';').next().unwrap_or("").trim().to_string();
         if mime == "multipart/form-data" {
-            let boundary = multer::parse_boundary(&content_type)
+            // The boundary is case-sensitive (browsers send mixed-case ones).
+            let boundary = multer::parse_boundary(raw_content_type)
                 .map_err(|e| bad_request(format!("Invalid multipart body: {e}.")))?;
             params.read_multipart(body, boundary).await?;
             return Ok(params);

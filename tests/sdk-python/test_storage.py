@@ -505,3 +505,29 @@ def test_files_survive_a_restart(tmp_path):
         assert emu.stop() == 0
     leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and ".uploads" in p.parts]
     assert leftovers == [], "no upload temporaries remain after completion"
+
+
+def test_an_upload_renamed_into_place_before_a_crash_is_finished(tmp_path):
+    """If the emulator dies between moving a completed upload into place and recording it, the next
+    chunk the client re-sends finishes the file from disk instead of writing a corrupt one."""
+    emu = start_emulator(data=tmp_path)
+    data = os.urandom(CHUNK + 500)
+    try:
+        headers = key_actor(emu).headers
+        Storage(emu.client()).create_bucket(bucket_id="crash", name="Crash")
+        assert send_chunk(emu, headers, "crash", "f", data[:CHUNK], 0, len(data)).status_code == 201
+    finally:
+        assert emu.stop() == 0
+    # What the last chunk would have left: the whole file at its final path, no temporary.
+    bucket_dir = tmp_path / "test" / "buckets" / "1"
+    (bucket_dir / ".uploads" / "f.part").unlink()
+    (bucket_dir / "f").write_bytes(data)
+    emu = start_emulator(data=tmp_path)
+    try:
+        s = Storage(emu.client())
+        assert s.get_file(bucket_id="crash", file_id="f").chunksuploaded == 1
+        r = send_chunk(emu, key_actor(emu).headers, "crash", "f", data[CHUNK:], CHUNK, len(data), upload_id="f")
+        assert (r.status_code, r.json()["chunksUploaded"], r.json()["signature"]) == (200, 2, hashlib.md5(data).hexdigest())
+        assert sha(s.get_file_download(bucket_id="crash", file_id="f")) == sha(data)
+    finally:
+        assert emu.stop() == 0

@@ -14,6 +14,7 @@ use std::sync::{Arc, LazyLock, Mutex, Weak};
 use axum::http::StatusCode;
 use super::access::{self, Access};
 use super::disk::{self, Facts};
+use super::signature;
 use super::store::{self, BucketRow, FileRow};
 use crate::context::Ctx;
 use crate::error::{types, ApiError, ApiResult};
@@ -102,7 +103,19 @@ struct Upload {
     chunk: Option<Chunk>,
 }
 
+/// Chunks are multi-megabyte buffers, several at once: allocations that large are given back to
+/// the system when freed (glibc would otherwise keep raising its mmap threshold and hold on to
+/// them), so the emulator's memory returns to its idle size after an upload.
+fn return_large_buffers_to_the_system() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: mallopt only changes allocator tuning; it is safe to call at any time.
+    ONCE.call_once(|| unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    });
+}
+
 pub async fn create(ctx: Ctx, mut p: Params) -> Reply {
+    return_large_buffers_to_the_system();
     let upload = validate(&ctx, &mut p).await?;
     let project = ctx.project()?.clone();
     let lock = upload_lock(&project, upload.bucket.seq, &upload.file_id);
@@ -252,6 +265,30 @@ async fn whole(ctx: &Ctx, project: &Arc<Project>, lock: &tokio::sync::Mutex<()>,
     project.write(move |tx| store::insert_file(tx, &row)).await
 }
 
+/// An upload whose last chunk was renamed into place but whose row was not updated (the process
+/// died in between) is finished from the file on disk; `None` when there is nothing to recover.
+async fn recover(ctx: &Ctx, project: &Arc<Project>, bucket: &BucketRow, mut row: FileRow) -> ApiResult<Option<FileRow>> {
+    let blob = disk::blob_path(&project.dir, row.bucket_seq, &row.id);
+    let part = disk::part_path(&project.dir, row.bucket_seq, &row.id);
+    let (name, size, total) = (row.name.clone(), row.size_original, row.chunks_total);
+    let facts = blocking(move || {
+        if part.exists() || !blob.exists() {
+            return Ok(None);
+        }
+        let mut running = signature::take(&part);
+        let all: Vec<i64> = (1..=total).collect();
+        running.advance(&blob, &all, 0, &[], size)?;
+        Ok(Some(running.finish(&name)))
+    })
+    .await?;
+    let Some(facts) = facts else { return Ok(None) };
+    row.parts = (1..=row.chunks_total).collect();
+    complete(&mut row, bucket, facts, ctx.state.clock.now_iso());
+    let saved = row.clone();
+    project.write(move |tx| store::update_file(tx, &saved)).await?;
+    Ok(Some(row))
+}
+
 /// One chunk: returns the status, the file as it now stands, and whether this chunk completed it.
 async fn chunked(
     ctx: &Ctx,
@@ -281,6 +318,9 @@ async fn chunked(
             if row.size_original != chunk.size {
                 return Err(ApiError::of(types::STORAGE_INVALID_CONTENT_RANGE));
             }
+            if let Some(row) = recover(ctx, project, &u.bucket, row).await? {
+                return Ok((StatusCode::OK, row, false));
+            }
         }
     }
 
@@ -308,18 +348,33 @@ async fn chunked(
     row.chunks_uploaded = row.parts.len() as i64;
     let now = ctx.state.clock.now_iso();
     let completed = row.complete();
-    if completed {
-        let blob = disk::blob_path(&dir, bucket_seq, &row.id);
-        let name = row.name.clone();
-        let facts = blocking(move || {
-            let facts = disk::facts_of_file(&part_path, &name)?;
-            disk::publish(&part_path, &blob)?;
-            Ok(facts)
-        })
-        .await?;
-        complete(&mut row, &u.bucket, facts, now);
-    } else {
-        row.updated_at = now;
+    // The signature advances over the chunks now in file order; the completing chunk finishes it.
+    let running = signature::take(&part_path);
+    let (parts, name, size) = (row.parts.clone(), row.name.clone(), row.size_original);
+    let blob = disk::blob_path(&dir, bucket_seq, &row.id);
+    let (data, target) = (u.part.data.clone(), part_path.clone());
+    let outcome = blocking(move || {
+        let mut running = running;
+        running.advance(&target, &parts, chunk.number, &data, size)?;
+        if !completed {
+            return Ok(Err(running));
+        }
+        let facts = running.finish(&name);
+        disk::publish(&target, &blob)?;
+        Ok(Ok(facts))
+    })
+    .await;
+    match outcome {
+        Ok(Ok(facts)) => {
+            complete(&mut row, &u.bucket, facts, now);
+            // As Appwrite, the completing chunk's permissions are the file's.
+            row.permissions = u.permissions.clone();
+        }
+        Ok(Err(running)) => {
+            signature::keep(part_path, running);
+            row.updated_at = now;
+        }
+        Err(e) => return Err(e),
     }
     let saved = row.clone();
     project.write(move |tx| store::update_file(tx, &saved)).await?;

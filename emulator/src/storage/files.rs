@@ -148,6 +148,7 @@ pub async fn delete(ctx: Ctx, p: Params) -> Reply {
         .await?;
     let dir = project.dir.clone();
     let (seq, id) = (file.bucket_seq, file.id.clone());
+    super::signature::forget(&disk::part_path(&dir, seq, &id));
     tokio::task::spawn_blocking(move || disk::remove(&dir, seq, &id)).await.map_err(ApiError::internal)??;
     publish(&ctx, &file, "delete");
     no_content()
