@@ -103,19 +103,7 @@ struct Upload {
     chunk: Option<Chunk>,
 }
 
-/// Chunks are multi-megabyte buffers, several at once: allocations that large are given back to
-/// the system when freed (glibc would otherwise keep raising its mmap threshold and hold on to
-/// them), so the emulator's memory returns to its idle size after an upload.
-fn return_large_buffers_to_the_system() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    // SAFETY: mallopt only changes allocator tuning; it is safe to call at any time.
-    ONCE.call_once(|| unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
-    });
-}
-
 pub async fn create(ctx: Ctx, mut p: Params) -> Reply {
-    return_large_buffers_to_the_system();
     let upload = validate(&ctx, &mut p).await?;
     let project = ctx.project()?.clone();
     let lock = upload_lock(&project, upload.bucket.seq, &upload.file_id);
