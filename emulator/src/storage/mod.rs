@@ -19,7 +19,6 @@ use crate::state::AppState;
 
 /// Every Storage route.
 pub fn routes() -> Router<AppState> {
-    return_large_buffers_to_the_system();
     Router::new()
         .route("/v1/storage/buckets", get(buckets::list).post(buckets::create))
         .route(
@@ -34,17 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/storage/buckets/{bucketId}/files/{fileId}/download", get(download::download))
         .route("/v1/storage/buckets/{bucketId}/files/{fileId}/view", get(download::view))
         .route("/v1/storage/buckets/{bucketId}/files/{fileId}/preview", get(preview::preview))
-}
-
-/// Chunks are multi-megabyte buffers, several at once: allocations that large are given back to
-/// the system when freed (glibc would otherwise keep raising its mmap threshold and hold on to
-/// them), so the emulator's memory returns to its idle size after an upload.
-fn return_large_buffers_to_the_system() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    // SAFETY: mallopt only changes allocator tuning; it is safe to call at any time.
-    ONCE.call_once(|| unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
-    });
 }
 
 #[cfg(test)]

@@ -137,3 +137,55 @@ pub async fn authenticate(state: &AppState, project: &Arc<Project>, headers: &He
         })
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use crate::state::{AppState, Config};
+
+    fn post(path: &str, body: &str, key: bool) -> Request<Body> {
+        let mut req = Request::post(path).header("x-appwrite-project", "p").header("content-type", "application/json");
+        if key {
+            req = req.header("x-appwrite-key", "k");
+        }
+        req.body(Body::from(body.to_string())).unwrap()
+    }
+
+    /// Every way a user comes to exist publishes `users.[userId].create`; sessions publish theirs.
+    #[tokio::test]
+    async fn user_and_session_events() {
+        let state = AppState::new(Config { projects: vec!["p".into()], api_keys: vec!["k".into()], ..Config::default() }).unwrap();
+        let mut events = state.events.subscribe();
+        let send = |req| crate::router(state.clone()).oneshot(req);
+        let res = send(post("/v1/users", r#"{"userId":"u1","email":"u1@example.com","password":"password123"}"#, true)).await.unwrap();
+        assert_eq!(res.status(), 201);
+        let e = events.recv().await.unwrap();
+        assert_eq!(e.events[0], "users.u1.create");
+        assert!(e.events.contains(&"users.*.create".to_string()));
+        assert!(e.payload["password"].as_str().unwrap().starts_with("$argon2id$"));
+
+        let res = send(post("/v1/account", r#"{"userId":"u2","email":"u2@example.com","password":"password123"}"#, false)).await.unwrap();
+        assert_eq!(res.status(), 201);
+        assert_eq!(events.recv().await.unwrap().events[0], "users.u2.create");
+
+        let res = send(post("/v1/account/sessions/email", r#"{"email":"u2@example.com","password":"password123"}"#, false)).await.unwrap();
+        assert_eq!(res.status(), 201);
+        let e = events.recv().await.unwrap();
+        assert!(e.events[0].starts_with("users.u2.sessions.") && e.events[0].ends_with(".create"), "{}", e.events[0]);
+        assert!(e.events.contains(&"users.*.sessions.*.create".to_string()));
+
+        let req = Request::patch("/v1/users/u1/name")
+            .header("x-appwrite-project", "p")
+            .header("x-appwrite-key", "k")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"name":"Ada"}"#))
+            .unwrap();
+        assert_eq!(send(req).await.unwrap().status(), 200);
+        let e = events.recv().await.unwrap();
+        assert!(e.events.contains(&"users.u1.update.name".to_string()), "{:?}", e.events);
+        assert_eq!(e.payload["name"], "Ada");
+    }
+}
