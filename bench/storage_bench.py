@@ -49,6 +49,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def own_cpu():
+    t = os.times()
+    return t.user + t.system
+
+
 def load_average():
     return float(pathlib.Path("/proc/loadavg").read_text().split()[0])
 
@@ -153,13 +158,14 @@ def run(args):
             requests.post(f"{emu.endpoint}/storage/buckets", headers=emu.headers, json={"bucketId": "bench", "name": "Bench"}).raise_for_status()
             time.sleep(0.5)
             rss_start = emu.rss_kib()
-            up, down, up_cpu, down_cpu, loads = [], [], [], [], [load_average()]
+            up, down, up_cpu, down_cpu, client_cpu, loads = [], [], [], [], [], [load_average()]
             for i in range(args.rounds):
                 file_id = f"f{i}"
-                c0, t0 = emu.cpu(), time.perf_counter()
+                c0, t0, me0 = emu.cpu(), time.perf_counter(), own_cpu()
                 final = upload(emu, "bench", file_id, data)
                 up.append(size / (time.perf_counter() - t0) / 1e6)
                 up_cpu.append(emu.cpu() - c0)
+                client_cpu.append(own_cpu() - me0)
                 assert final["sizeOriginal"] == size and final["signature"] == hashlib.md5(data).hexdigest()
                 c0, t0 = emu.cpu(), time.perf_counter()
                 n, _ = download(emu, "bench", file_id)
@@ -179,6 +185,8 @@ def run(args):
                 # CPU the emulator spent per file, and the rate that would give on one free core:
                 # a figure that does not depend on what else the machine is running.
                 "emulator_cpu_s": {"upload": round(statistics.median(up_cpu), 3), "download": round(statistics.median(down_cpu), 3)},
+                # The Python client shares the same cores: its own CPU per upload.
+                "client_cpu_s_upload": round(statistics.median(client_cpu), 3),
                 "mb_per_emulator_cpu_s": {
                     "upload": round(size / 1e6 / max(statistics.median(up_cpu), 1e-3), 1),
                     "download": round(size / 1e6 / max(statistics.median(down_cpu), 1e-3), 1),
@@ -212,6 +220,7 @@ def main():
     print(f"download MB/s: median {r['download_mb_per_s']['median']}, best {r['download_mb_per_s']['best']} ({r['download_mb_per_s']['all']})")
     cpu, rate = r["emulator_cpu_s"], r["mb_per_emulator_cpu_s"]
     print(f"emulator CPU per file: upload {cpu['upload']} s ({rate['upload']} MB per CPU-second), download {cpu['download']} s ({rate['download']} MB per CPU-second)")
+    print(f"client (Python requests) CPU per upload: {r['client_cpu_s_upload']} s")
     print(f"1-minute load average during the run: {r['load_average_1m']}")
     rss = r["rss_kib"]
     print(f"RSS: idle {rss['idle_before'] / 1024:.1f} MiB before, {rss['idle_after_serving'] / 1024:.1f} MiB idle after serving, peak {rss['peak'] / 1024:.1f} MiB")
