@@ -112,7 +112,7 @@ pub async fn create(ctx: Ctx, mut p: Params) -> Reply {
         Some(chunk) => chunked(&ctx, &project, &lock, upload, chunk).await?,
     };
     if completed {
-        give_back_memory_soon();
+        super::allocator::give_back_soon();
         crate::events::publish(
             &ctx,
             "buckets.[bucketId].files.[fileId].create",
@@ -252,18 +252,6 @@ async fn whole(ctx: &Ctx, project: &Arc<Project>, lock: &tokio::sync::Mutex<()>,
     complete(&mut row, &u.bucket, facts, now);
     row.parts = vec![1];
     project.write(move |tx| store::insert_file(tx, &row)).await
-}
-
-/// Chunks pass through multi-megabyte buffers that the allocator keeps for reuse while an upload
-/// runs (no page faults per chunk). Shortly after a file completes, when the last chunk's own
-/// buffers are freed too, they are handed back to the system, so the emulator returns to about
-/// its idle size.
-fn give_back_memory_soon() {
-    tokio::spawn(async {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        // SAFETY: malloc_trim only releases free memory of the allocator's own arenas.
-        let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
-    });
 }
 
 /// An upload whose last chunk was renamed into place but whose row was not updated (the process

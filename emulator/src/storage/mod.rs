@@ -2,6 +2,7 @@
 //! bucket- and file-level permissions. Contents live on disk under the project's folder.
 
 mod access;
+mod allocator;
 mod buckets;
 pub mod chunked_upload;
 mod disk;
@@ -19,6 +20,7 @@ use crate::state::AppState;
 
 /// Every Storage route.
 pub fn routes() -> Router<AppState> {
+    allocator::tune();
     Router::new()
         .route("/v1/storage/buckets", get(buckets::list).post(buckets::create))
         .route(
