@@ -186,3 +186,20 @@ test("permissions: users own what they upload, file security decides reads", asy
   await new Storage(alice.client).deleteFile({ bucketId, fileId: "mine" });
   await storage.deleteBucket({ bucketId });
 });
+
+test("the global limit (_APP_STORAGE_LIMIT / --storage-limit) caps buckets and files", async () => {
+  const small = await startEmulator({ extra: ["--storage-limit", "6000000"] });
+  try {
+    const s = new Storage(small.client());
+    const bucket = await s.createBucket({ bucketId: "limited", name: "L" });
+    assert.equal(bucket.maximumFileSize, 6000000);
+    await assert.rejects(s.createBucket({ bucketId: "over", name: "O", maximumFileSize: 6000001 }), (e) => {
+      assert.equal(e.code, 400);
+      assert.equal(e.message, "Invalid `maximumFileSize` param: Value must be a valid range between 1 and 6,000,000");
+      return true;
+    });
+    await rejects(s.createFile({ bucketId: "limited", fileId: "big", file: InputFile.fromBuffer(Buffer.alloc(6000001), "big.bin") }), 400, "storage_invalid_file_size");
+  } finally {
+    assert.equal(await small.stop(), 0);
+  }
+});
