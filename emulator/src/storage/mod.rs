@@ -2,7 +2,7 @@
 //! bucket- and file-level permissions. Contents live on disk under the project's folder.
 
 mod access;
-mod allocator;
+pub mod allocator;
 mod buckets;
 pub mod chunked_upload;
 mod disk;

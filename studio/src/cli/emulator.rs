@@ -32,6 +32,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    emulator::storage::allocator::tune();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
