@@ -8,7 +8,7 @@ use predicates::prelude::*;
 use serde_json::{json, Value};
 
 /// The folders that make up the QuixoticWhisper project.
-const PROJECT_DIRS: [&str; 4] = ["environments", "templates", "functions", "schemas"];
+const PROJECT_DIRS: [&str; 5] = ["environments", "templates", "functions", "schemas", "migrations"];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
@@ -180,7 +180,7 @@ fn drift_fails_unless_allowed() {
     edit_json(&p.path().join("environments/prod/appwrite.json"), |a| a["functions"][3]["timeout"] = json!(900));
     let (report, code) = stdout_json(qw_in(p.path()).arg("validate"));
     assert_eq!(code, 1);
-    assert_eq!(codes(&report), ["drift", "migrations-check-missing"]);
+    assert_eq!(codes(&report), ["drift"]);
     let drift = report["findings"].as_array().unwrap().iter().find(|f| f["code"] == "drift").unwrap();
     assert_eq!(drift["message"], "functions/transcribe/timeout differs between environments: dev 600, prod 900, staging 600");
     assert_eq!(drift["file"], "environments/prod/appwrite.json");
@@ -252,7 +252,7 @@ fn variables_conflicts_missing_and_literal_secrets() {
     edit_json(&p.path().join("environments/dev/variables.json"), |v| v["variables"]["OPENAI_API_KEY"] = json!("sk-leaked"));
     let (report, code) = stdout_json(qw_in(p.path()).args(["validate", "dev"]));
     assert_eq!(code, 1);
-    assert_eq!(codes(&report), ["secret-literal", "migrations-check-missing"]);
+    assert_eq!(codes(&report), ["secret-literal"]);
     let out = qw_in(p.path()).args(["variables", "dev"]).assert().code(1);
     assert!(!String::from_utf8_lossy(&out.get_output().stdout).contains("sk-leaked"));
 }
@@ -315,7 +315,7 @@ fn a_function_left_with_template_fields_fails_validation() {
     qw_in(p.path()).args(["function", "create", "notes-v1"]).assert().success().stdout(predicate::str::contains("fill in {{DESCRIPTION}}"));
     let (report, code) = stdout_json(qw_in(p.path()).arg("validate"));
     assert_eq!(code, 1);
-    assert!(codes(&report).iter().all(|c| c == "template-placeholder" || c == "migrations-check-missing"), "{report:#}");
+    assert!(codes(&report).iter().all(|c| c == "template-placeholder"), "{report:#}");
     assert!(codes(&report).contains(&"template-placeholder".to_string()));
 }
 
