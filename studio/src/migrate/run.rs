@@ -146,7 +146,10 @@ fn planned(m: &Migration, action: &Action) -> Planned {
 }
 
 fn summary(s: &Step) -> String {
-    s.description.clone().unwrap_or_else(|| s.op.summary())
+    match &s.description {
+        Some(d) => format!("{} — {d}", s.op.summary()),
+        None => s.op.summary(),
+    }
 }
 
 fn down_of(m: &Migration, partial: Option<usize>) -> Result<Vec<Step>, String> {
