@@ -259,9 +259,11 @@ export default {
 """)
     env = {"QW_TEST_SIGNAL": str(signal_file)}
     runner = qw.spawn("migrate", "up", "dev", extra_env=env)
-    wait_until(lambda: qw.json("migrate", "status", "dev")[0].get("lock") is not None, "the runner to take the lock")
+    wait_until(lambda: qw.json("migrate", "status", "dev")[0]["migrations"][-1]["state"] == "running", "the runner to start 004")
     runner.kill()
     runner.wait()
+    status, _ = qw.json("migrate", "status", "dev")
+    assert status["lock"]["holder"].endswith(f"pid {runner.pid}")
 
     r = qw.run("migrate", "up", "dev", extra_env=env)
     assert r.returncode == 1 and "locked" in r.stdout
@@ -272,6 +274,24 @@ export default {
     r = qw.run("migrate", "up", "dev", extra_env=env)
     assert r.returncode == 0, r.stdout
     assert qw.states()["004_hang"] == "applied"
+
+
+def test_a_step_left_half_done_by_a_failure_is_finished_on_resume(qw, dbs):
+    migration = {"up": [{"op": "create_collection", "collection": "api_keys", "name": "API keys", "attributes": [
+        {"key": "owner", "type": "string", "size": 36, "required": True},
+        {"key": "hits", "type": "integer", "required": False, "min": 10, "max": 1},
+    ]}]}
+    write(qw.project, "004_api_keys.json", migration)
+    r = qw.run("migrate", "up", "dev")
+    assert r.returncode == 1 and "Minimum value must be lesser than maximum value (400 attribute_value_invalid)" in r.stdout
+    assert attribute_keys(dbs, "api_keys") == ["owner"], "the step stopped half way"
+    migration["up"][0]["attributes"][1]["max"] = 100
+    write(qw.project, "004_api_keys.json", migration)
+    r = qw.run("migrate", "up", "dev")
+    assert r.returncode == 0, r.stdout
+    assert attribute_keys(dbs, "api_keys") == ["owner", "hits"]
+    assert qw.run("migrate", "down", "dev").returncode == 0
+    assert "api_keys" not in {c.id for c in dbs.list_collections(DB).collections}
 
 
 def test_a_failure_is_recorded_and_a_rerun_resumes_at_the_failed_step(qw, dbs):

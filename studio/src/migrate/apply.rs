@@ -16,6 +16,9 @@ pub struct Target<'a> {
     pub database: String,
     /// How long an attribute or index may stay `processing` before the step fails.
     pub available_timeout: Duration,
+    /// The step may have been carried out, wholly or partly, by a run that stopped before it could
+    /// record it: "already exists" from a create and "not found" from a delete then mean done.
+    pub resuming: bool,
 }
 
 /// What one step did, for the report.
@@ -89,6 +92,20 @@ pub fn create_params(def: &Settings) -> Value {
 }
 
 impl Target<'_> {
+    fn created<T>(&self, r: std::result::Result<T, Error>) -> Result<()> {
+        match r {
+            Err(e) if self.resuming && e.is_conflict() => Ok(()),
+            other => other.map(|_| ()).map_err(StepError::from),
+        }
+    }
+
+    fn deleted(&self, r: std::result::Result<(), Error>) -> Result<()> {
+        match r {
+            Err(e) if self.resuming && e.is_not_found() => Ok(()),
+            other => other.map_err(StepError::from),
+        }
+    }
+
     fn db<'a>(&'a self, database: &'a Option<String>) -> &'a str {
         database.as_deref().unwrap_or(&self.database)
     }
@@ -98,7 +115,7 @@ impl Target<'_> {
         let c = self.client;
         match op {
             Op::CreateDatabase { database, name, enabled } => {
-                c.create_database(database, name, enabled.unwrap_or(true))?;
+                self.created(c.create_database(database, name, enabled.unwrap_or(true)))?;
             }
             Op::UpdateDatabase { database, set, .. } => {
                 let db = self.db(database);
@@ -106,11 +123,11 @@ impl Target<'_> {
                 let name = set.get("name").and_then(Value::as_str).unwrap_or(&current.name);
                 c.update_database(db, name, set.get("enabled").and_then(Value::as_bool).unwrap_or(current.enabled))?;
             }
-            Op::DeleteDatabase { database, .. } => c.delete_database(database)?,
+            Op::DeleteDatabase { database, .. } => self.deleted(c.delete_database(database))?,
             Op::CreateCollection { database, collection, definition } => {
                 let db = self.db(database);
                 let security = definition.get("documentSecurity").or_else(|| definition.get("rowSecurity")).and_then(Value::as_bool).unwrap_or(false);
-                c.create_collection(db, collection, str_of(definition, "name"), &strings(definition.get("permissions")), security, bool_of(definition, "enabled", true))?;
+                self.created(c.create_collection(db, collection, str_of(definition, "name"), &strings(definition.get("permissions")), security, bool_of(definition, "enabled", true)))?;
                 let attributes = definition.get("attributes").or_else(|| definition.get("columns")).and_then(Value::as_array).cloned().unwrap_or_default();
                 for a in attributes.iter().filter_map(Value::as_object) {
                     self.create_attribute(db, collection, a)?;
@@ -132,7 +149,7 @@ impl Target<'_> {
                     set.get("enabled").and_then(Value::as_bool).unwrap_or(cur.enabled),
                 )?;
             }
-            Op::DeleteCollection { database, collection, .. } => c.delete_collection(self.db(database), collection)?,
+            Op::DeleteCollection { database, collection, .. } => self.deleted(c.delete_collection(self.db(database), collection))?,
             Op::CreateAttribute { database, collection, attribute } => self.create_attribute(self.db(database), collection, attribute)?,
             Op::UpdateAttribute { database, collection, key, set, .. } => {
                 let db = self.db(database);
@@ -161,17 +178,17 @@ impl Target<'_> {
             }
             Op::DeleteAttribute { database, collection, key, .. } => {
                 let db = self.db(database);
-                c.delete_attribute(db, collection, key)?;
+                self.deleted(c.delete_attribute(db, collection, key))?;
                 self.wait_gone(|| c.get_attribute(db, collection, key).map(|_| ()), &format!("attribute {collection}.{key}"))?;
             }
             Op::CreateIndex { database, collection, index } => self.create_index(self.db(database), collection, index)?,
             Op::DeleteIndex { database, collection, key, .. } => {
                 let db = self.db(database);
-                c.delete_index(db, collection, key)?;
+                self.deleted(c.delete_index(db, collection, key))?;
                 self.wait_gone(|| c.get_index(db, collection, key).map(|_| ()), &format!("index {collection}.{key}"))?;
             }
             Op::CreateBucket { bucket, settings } => {
-                c.create_bucket(bucket, settings)?;
+                self.created(c.create_bucket(bucket, settings))?;
             }
             Op::UpdateBucket { bucket, set, .. } => {
                 let current = c.get_bucket(bucket)?;
@@ -188,7 +205,7 @@ impl Target<'_> {
                 settings.extend(set.clone());
                 c.update_bucket(bucket, &settings)?;
             }
-            Op::DeleteBucket { bucket, .. } => c.delete_bucket(bucket)?,
+            Op::DeleteBucket { bucket, .. } => self.deleted(c.delete_bucket(bucket))?,
             Op::UpdateDocuments { database, collection, queries, patch } => {
                 let db = self.db(database);
                 for k in patch.keys() {
@@ -212,8 +229,9 @@ impl Target<'_> {
     }
 
     fn create_attribute(&self, db: &str, collection: &str, def: &Settings) -> Result<()> {
-        let created = self.client.create_attribute(db, collection, &route_type(def), &create_params(def))?;
-        self.wait_attribute(db, collection, &created.key).map(|_| ())
+        self.created(self.client.create_attribute(db, collection, &route_type(def), &create_params(def)))?;
+        let key = def.get("key").and_then(Value::as_str).unwrap_or_default();
+        self.wait_attribute(db, collection, key).map(|_| ())
     }
 
     fn create_index(&self, db: &str, collection: &str, def: &Settings) -> Result<()> {
@@ -223,7 +241,7 @@ impl Target<'_> {
         }
         let lengths: Vec<Option<i64>> = def.get("lengths").and_then(Value::as_array).map(|l| l.iter().map(Value::as_i64).collect()).unwrap_or_default();
         let key = str_of(def, "key");
-        self.client.create_index(db, collection, key, str_of(def, "type"), &attributes, &strings(def.get("orders")), &lengths)?;
+        self.created(self.client.create_index(db, collection, key, str_of(def, "type"), &attributes, &strings(def.get("orders")), &lengths))?;
         self.wait(&format!("index {collection}.{key}"), || {
             let i = self.client.get_index(db, collection, key)?;
             Ok((i.status, i.error))

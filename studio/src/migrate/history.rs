@@ -123,7 +123,8 @@ pub fn ensure_collection(client: &Client, db: &str, id: &str, name: &str, attrib
         }
         Err(e) => return Err(e),
     };
-    let target = super::apply::Target { client, database: db.to_string(), available_timeout: timeout };
+    // Two runners may bootstrap at once: an attribute the other one created is fine.
+    let target = super::apply::Target { client, database: db.to_string(), available_timeout: timeout, resuming: true };
     for a in attributes {
         let def = a.as_object().expect("attribute definitions are objects");
         let key = def["key"].as_str().unwrap_or_default();
@@ -133,7 +134,6 @@ pub fn ensure_collection(client: &Client, db: &str, id: &str, name: &str, attrib
         let op = super::format::Op::CreateAttribute { database: None, collection: id.to_string(), attribute: def.clone() };
         match target.run(&op) {
             Ok(_) => {}
-            Err(super::apply::StepError::Api(e)) if e.is_conflict() => {}
             Err(super::apply::StepError::Api(e)) => return Err(e),
             Err(other) => return Err(Error::Decode { message: other.to_string() }),
         }

@@ -246,8 +246,8 @@ fn keep_alive(env: &Environment, opts: &Options, refreshed: &mut Instant) -> Res
     Ok(())
 }
 
-fn target<'a>(env: &'a Environment, opts: &Options) -> Target<'a> {
-    Target { client: &env.client, database: env.database.id.clone(), available_timeout: opts.available_timeout }
+fn target<'a>(env: &'a Environment, opts: &Options, resuming: bool) -> Target<'a> {
+    Target { client: &env.client, database: env.database.id.clone(), available_timeout: opts.available_timeout, resuming }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -273,8 +273,10 @@ fn apply(env: &Environment, m: &Migration, previous: Option<&Entry>, from: usize
     entry.done.truncate(from);
     history::save(&env.client, db, &entry)?;
     on(Event::Started { label: m.label(), direction: "up", steps: checksums.len() - from });
-    let target = target(env, opts);
+    // A recorded but unfinished run may have done part of the step it stopped in.
+    let resumed = previous.is_some_and(|p| matches!(p.status, Recorded::Failed | Recorded::Running));
     for i in from..checksums.len() {
+        let target = target(env, opts, resumed && i == from);
         let (summary, result) = match &m.body {
             Body::Steps(f) => (summary(&f.up[i]), target.run(&f.up[i].op).map(|_| ()).map_err(|e| e.to_string())),
             Body::Script(_) => (format!("run up of {}", m.file), js::run(&env.root.join(&m.file), "up", env.client.connection(), db)),
@@ -315,8 +317,9 @@ fn revert(env: &Environment, m: &Migration, previous: Option<&Entry>, from: usiz
     entry.error = None;
     history::save(&env.client, db, &entry)?;
     on(Event::Started { label: m.label(), direction: "down", steps: steps.len() - from });
-    let target = target(env, opts);
+    let resumed = previous.is_some_and(|p| matches!(p.status, Recorded::RollingBack | Recorded::RollbackFailed));
     for (i, step) in steps.iter().enumerate().skip(from) {
+        let target = target(env, opts, resumed && i == from);
         let (summary, result) = match step {
             Some(s) => (summary(s), target.run(&s.op).map(|_| ()).map_err(|e| e.to_string())),
             None => (format!("run down of {}", m.file), js::run(&env.root.join(&m.file), "down", env.client.connection(), db)),
