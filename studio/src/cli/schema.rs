@@ -9,7 +9,7 @@ use serde_json::json;
 use super::output::{self, heading, print_findings, print_json, report_json, summary};
 use super::Global;
 use studio::finding::Level;
-use studio::migrate::check::replay;
+use studio::migrate::check::{replay_all, Mode};
 use studio::migrate::format;
 use studio::migrate::host::Host;
 use studio::migrate::schema_gen;
@@ -44,13 +44,9 @@ pub fn run(global: &Global, cmd: Command) -> ExitCode {
         Err(m) => return output::usage_error(global, &m),
     };
     let mut findings = Vec::new();
-    let mut replays = Vec::new();
-    for env in project.environment_names() {
-        match replay(&host, Some(root.clone()), &project, &env, &migrations, false, &mut findings) {
-            Some(r) => replays.push(r),
-            None => break,
-        }
-    }
+    let envs = project.environment_names();
+    let envs: Vec<&str> = envs.iter().map(String::as_str).collect();
+    let replays = replay_all(&host, Some(root.clone()), &project, &envs, &migrations, Mode::Trace, &mut findings);
     if findings.iter().any(|f| f.level == Level::Error) {
         if global.json {
             print_json(&report_json(&root, None, &findings));

@@ -37,9 +37,21 @@ pub struct Replay {
     pub versions: BTreeMap<(String, String), u32>,
 }
 
-/// Replays `migrations` for `env` on the emulator `host`; with `prove_down`, runs each migration's
-/// up → down → (compare) → up again. Problems become findings; `None` when the replay stopped.
-pub fn replay(host: &Host, root: Option<PathBuf>, project: &Project, env: &str, migrations: &[Migration], prove_down: bool, findings: &mut Vec<Finding>) -> Option<Replay> {
+/// How much a replay does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Each migration's up → down → compare → up again, and which migration changed what.
+    Prove,
+    /// Migration by migration, recording which one last changed each collection.
+    Trace,
+    /// All migrations in one run; `versions` are left for the caller to fill in.
+    Plain,
+}
+
+/// Replays `migrations` for `env` on the emulator `host` as `mode` says. Problems become
+/// findings; `None` when the replay stopped.
+pub fn replay(host: &Host, root: Option<PathBuf>, project: &Project, env: &str, migrations: &[Migration], mode: Mode, findings: &mut Vec<Finding>) -> Option<Replay> {
+    let prove_down = mode == Mode::Prove;
     let error = |code: &str, file: &str, message: String, hint: &str| Finding::new(Level::Error, FAMILY, code, file, "", message).hint(hint).env(env);
     let database = match environment_database(project, env) {
         Ok(d) => d,
@@ -78,7 +90,13 @@ pub fn replay(host: &Host, root: Option<PathBuf>, project: &Project, env: &str, 
     }
     let mut versions = BTreeMap::new();
     let mut proven = 0;
-    for m in migrations {
+    if mode == Mode::Plain {
+        if let Err(e) = run::up(&environment, migrations, None, false, &opts, quiet) {
+            findings.push(error("migration-replay-failed", "migrations", format!("{env}: replaying the migrations fails: {}", describe(&e)), "fix the step; the replay stops here"));
+            return None;
+        }
+    }
+    for m in migrations.iter().filter(|_| mode != Mode::Plain) {
         let before = read(findings)?;
         if let Err(e) = run::up(&environment, migrations, Some(m.version), false, &opts, quiet) {
             findings.push(error("migration-replay-failed", &m.file, format!("{env}: replaying {} fails: {}", m.label(), describe(&e)), "fix the step; the replay stops here"));
@@ -229,12 +247,29 @@ pub fn check(project: &Project, tree: &dyn Tree, environments: &[&str]) -> Vec<F
         Ok(h) => h,
         Err(m) => return vec![Finding::new(Level::Error, FAMILY, "migrations-emulator", "migrations", "", m)],
     };
-    for (i, env) in environments.iter().enumerate() {
-        if let Some(replay) = replay(&host, tree.root().map(PathBuf::from), project, env, &migrations, i == 0, &mut findings) {
-            findings.extend(compare(project, &replay, &migrations));
-        }
+    for replay in replay_all(&host, tree.root().map(PathBuf::from), project, environments, &migrations, Mode::Prove, &mut findings) {
+        findings.extend(compare(project, &replay, &migrations));
     }
     findings
+}
+
+/// Replays every environment: the first in `first` mode, the others plainly (only their database
+/// differs), taking from the first which migration last changed each collection.
+pub fn replay_all(host: &Host, root: Option<PathBuf>, project: &Project, environments: &[&str], migrations: &[Migration], first: Mode, findings: &mut Vec<Finding>) -> Vec<Replay> {
+    let mut out: Vec<Replay> = Vec::new();
+    for (i, env) in environments.iter().enumerate() {
+        let mode = if i == 0 { first } else { Mode::Plain };
+        let Some(mut replay) = replay(host, root.clone(), project, env, migrations, mode, findings) else { break };
+        if let Some(head) = out.first() {
+            replay.versions = head
+                .versions
+                .iter()
+                .map(|((db, c), v)| ((if *db == head.database.id { replay.database.id.clone() } else { db.clone() }, c.clone()), *v))
+                .collect();
+        }
+        out.push(replay);
+    }
+    out
 }
 
 /// The check registered in `qw validate`'s migrations slot.
