@@ -259,7 +259,7 @@ pub fn replay_all(host: &Host, root: Option<PathBuf>, project: &Project, environ
     let mut out: Vec<Replay> = Vec::new();
     for (i, env) in environments.iter().enumerate() {
         let mode = if i == 0 { first } else { Mode::Plain };
-        let Some(mut replay) = replay(host, root.clone(), project, env, migrations, mode, findings) else { break };
+        let Some(mut replay) = replay(host, root.clone(), project, env, migrations, mode, findings) else { continue };
         if let Some(head) = out.first() {
             replay.versions = head
                 .versions
