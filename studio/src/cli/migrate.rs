@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anstream::{eprintln, println};
+use anstream::println;
 use clap::{Args as ClapArgs, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
@@ -335,7 +335,7 @@ fn status(global: &Global, env: &Environment, migrations: &[Migration]) -> ExitC
         }
     }
     match holder {
-        Some(h) => eprintln!("{} locked by {h}", Level::Warning.symbol()),
+        Some(h) => println!("  {} locked by {h}", Level::Warning.symbol()),
         None => println!("  not locked"),
     }
     ExitCode::SUCCESS
