@@ -310,6 +310,7 @@ impl Target<'_> {
             let value = match f(&source) {
                 Ok(v) => v,
                 Err(m) => {
+                    // Stops the walk; the real reason is kept in `invalid`.
                     invalid = Some(format!("document {id}: {from} = {source}: {m}"));
                     return Err(Error::Decode { message: String::new() });
                 }
@@ -343,6 +344,27 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::appwrite::Connection;
+
+    fn target(client: &Client, timeout: Duration) -> Target<'_> {
+        Target { client, database: "db".into(), available_timeout: timeout, resuming: false }
+    }
+
+    #[test]
+    fn waiting_follows_the_status_until_available_failed_or_the_deadline() {
+        let client = Client::new(Connection { endpoint: "http://127.0.0.1:9/v1".into(), project: "p".into(), api_key: "k".into() }, Duration::from_secs(1)).unwrap();
+        let run = |statuses: &[&str], timeout: Duration| {
+            let mut seen = statuses.iter().map(|s| (s.to_string(), if *s == "failed" { "disk full".to_string() } else { String::new() }));
+            let mut last = (String::new(), String::new());
+            target(&client, timeout).wait("attribute c.a", || {
+                last = seen.next().unwrap_or_else(|| last.clone());
+                Ok(last.clone())
+            })
+        };
+        assert_eq!(run(&["processing", "processing", "available"], Duration::from_secs(60)), Ok(()));
+        assert_eq!(run(&["processing", "failed"], Duration::from_secs(60)), Err(StepError::NotAvailable("attribute c.a is failed: disk full".into())));
+        assert_eq!(run(&["processing"], Duration::ZERO), Err(StepError::NotAvailable("attribute c.a is still processing after 0 s".into())));
+    }
 
     #[test]
     fn route_types_and_params() {

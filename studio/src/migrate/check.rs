@@ -67,7 +67,13 @@ pub fn replay(host: &Host, root: Option<PathBuf>, project: &Project, env: &str, 
             return None;
         }
     };
-    let client = Client::new(conn, Duration::from_secs(60)).ok()?;
+    let client = match Client::new(conn, Duration::from_secs(60)) {
+        Ok(c) => c,
+        Err(e) => {
+            findings.push(error("migrations-emulator", "migrations", e.to_string(), "this is a bug of qw"));
+            return None;
+        }
+    };
     let has_scripts = migrations.iter().any(|m| matches!(m.body, Body::Script(_)));
     if has_scripts && root.is_none() {
         findings.push(error("migrations-js-unavailable", "migrations", "JS migrations can only be replayed from a project on disk".into(), "run the check on the project folder"));

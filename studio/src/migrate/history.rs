@@ -181,3 +181,33 @@ pub fn remove(client: &Client, db: &str, version: u32) -> Result<()> {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_survives_the_round_trip_through_a_document() {
+        let entry = Entry {
+            version: 7,
+            name: "007_x".into(),
+            kind: "json".into(),
+            checksum: "c".repeat(64),
+            status: Recorded::Failed,
+            applied_at: Some("2026-01-01T00:00:00.000+00:00".into()),
+            duration_ms: None,
+            steps_total: 3,
+            done: vec!["a1".into(), "b2".into()],
+            undone: 0,
+            failed_step: Some(3),
+            error: Some("boom".into()),
+            runner: "me@here pid 1".into(),
+        };
+        let mut doc = entry.data().as_object().cloned().unwrap();
+        doc.insert("$id".into(), json!(document_id(7)));
+        assert_eq!(Entry::parse(&doc), Some(entry.clone()));
+        assert_eq!(entry.record().done, ["a1", "b2"]);
+        doc.insert("status".into(), json!("exploded"));
+        assert_eq!(Entry::parse(&doc), None, "an unknown status is not guessed at");
+    }
+}
