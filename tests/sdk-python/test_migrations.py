@@ -271,10 +271,18 @@ export default {
     r = qw.run("migrate", "unlock", "dev")
     assert r.returncode == 0 and "removed the lock of" in r.stdout
     assert qw.run("migrate", "unlock", "dev").stdout.strip().endswith("dev was not locked")
+
+    # Killed again, this time the next run breaks the lock itself and resumes 004.
+    runner = qw.spawn("migrate", "up", "dev", extra_env=env)
+    wait_until(lambda: qw.json("migrate", "status", "dev")[0].get("lock") is not None, "the runner to take the lock again")
+    runner.kill()
+    runner.wait()
+    assert qw.states()["004_hang"] == "running"
     signal_file.write_text("go")
-    r = qw.run("migrate", "up", "dev", extra_env=env)
+    r = qw.run("migrate", "up", "dev", "--break-lock", extra_env=env)
     assert r.returncode == 0, r.stdout
     assert qw.states()["004_hang"] == "applied"
+    assert qw.json("migrate", "status", "dev")[0]["lock"] is None
 
 
 def test_a_step_left_half_done_by_a_failure_is_finished_on_resume(qw, dbs):
