@@ -96,6 +96,8 @@ pub fn replay(host: &Host, root: Option<PathBuf>, project: &Project, env: &str, 
     }
     let mut versions = BTreeMap::new();
     let mut proven = 0;
+    // The schema as it stands; each migration's "before" is the previous one's result.
+    let mut current: Option<Snapshot> = None;
     if mode == Mode::Plain {
         if let Err(e) = run::up(&environment, migrations, None, false, &opts, quiet) {
             findings.push(error("migration-replay-failed", "migrations", format!("{env}: replaying the migrations fails: {}", describe(&e)), "fix the step; the replay stops here"));
@@ -103,7 +105,10 @@ pub fn replay(host: &Host, root: Option<PathBuf>, project: &Project, env: &str, 
         }
     }
     for m in migrations.iter().filter(|_| mode != Mode::Plain) {
-        let before = read(findings)?;
+        let before = match current.take() {
+            Some(s) => s,
+            None => read(findings)?,
+        };
         if let Err(e) = run::up(&environment, migrations, Some(m.version), false, &opts, quiet) {
             findings.push(error("migration-replay-failed", &m.file, format!("{env}: replaying {} fails: {}", m.label(), describe(&e)), "fix the step; the replay stops here"));
             return None;
@@ -113,6 +118,7 @@ pub fn replay(host: &Host, root: Option<PathBuf>, project: &Project, env: &str, 
             versions.insert(key, m.version);
         }
         if !prove_down {
+            current = Some(after);
             continue;
         }
         if !run::local_of(m).reversible {
@@ -121,6 +127,7 @@ pub fn replay(host: &Host, root: Option<PathBuf>, project: &Project, env: &str, 
                 Body::Script(_) => "its module has no down".into(),
             };
             findings.push(Finding::new(Level::Warning, FAMILY, "migration-irreversible", &m.file, "/up", format!("{} cannot be rolled back: {why}", m.label())).hint("write its `down`").env(env));
+            current = Some(after);
             continue;
         }
         if let Err(e) = run::down(&environment, migrations, 1, false, &opts, quiet) {
@@ -143,8 +150,12 @@ pub fn replay(host: &Host, root: Option<PathBuf>, project: &Project, env: &str, 
         if differences.is_empty() {
             proven += 1;
         }
+        current = Some(again);
     }
-    let schema = read(findings)?;
+    let schema = match current {
+        Some(s) => s,
+        None => read(findings)?,
+    };
     if prove_down && proven > 0 {
         findings.push(Finding::new(Level::Ok, FAMILY, "downs-proven", "migrations", "", format!("{env}: the down of {proven} of {} migrations restores the schema before it exactly", migrations.len())).env(env));
     }
