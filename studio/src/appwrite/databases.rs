@@ -173,6 +173,7 @@ impl Client {
     }
 
     /// Creates an index (202, may be `processing`).
+    #[allow(clippy::too_many_arguments)]
     pub fn create_index(&self, db: &str, c: &str, key: &str, kind: &str, attributes: &[String], orders: &[String], lengths: &[Option<i64>]) -> Result<Index> {
         let mut body = json!({"key": key, "type": kind, "attributes": attributes, "orders": orders});
         if !lengths.is_empty() {

@@ -244,7 +244,7 @@ impl Target<'_> {
         self.created(self.client.create_index(db, collection, key, str_of(def, "type"), &attributes, &strings(def.get("orders")), &lengths))?;
         self.wait(&format!("index {collection}.{key}"), || {
             let i = self.client.get_index(db, collection, key)?;
-            Ok((i.status, i.error))
+            Ok(Some((i.status, i.error)))
         })
     }
 
@@ -255,17 +255,18 @@ impl Target<'_> {
             let a = self.client.get_attribute(db, collection, key)?;
             let status = (a.status.clone(), a.error.clone());
             last = Some(a);
-            Ok(status)
+            Ok(Some(status))
         })?;
         Ok(last.expect("waited on a fetched attribute"))
     }
 
-    /// Polls `status` (backing off from 50 ms to 1 s) until `available`; `failed`/`stuck` stop it.
-    fn wait(&self, what: &str, mut status: impl FnMut() -> std::result::Result<(String, String), Error>) -> Result<()> {
+    /// Polls `status` (backing off from 50 ms to 1 s) until it is `available` or gone (`None`);
+    /// `failed`/`stuck` stop it, and so does the deadline.
+    fn wait(&self, what: &str, mut status: impl FnMut() -> std::result::Result<Option<(String, String)>, Error>) -> Result<()> {
         let deadline = Instant::now() + self.available_timeout;
         let mut pause = Duration::from_millis(50);
         loop {
-            let (s, error) = status()?;
+            let Some((s, error)) = status()? else { return Ok(()) };
             match s.as_str() {
                 "available" | "" => return Ok(()),
                 "failed" | "stuck" => return Err(StepError::NotAvailable(format!("{what} is {s}: {error}"))),
@@ -280,21 +281,13 @@ impl Target<'_> {
         }
     }
 
-    /// Polls until `get` answers 404 (Appwrite deletes attributes and indexes in the background).
+    /// Waits until `get` answers 404 (Appwrite deletes attributes and indexes in the background).
     fn wait_gone(&self, get: impl Fn() -> std::result::Result<(), Error>, what: &str) -> Result<()> {
-        let deadline = Instant::now() + self.available_timeout;
-        let mut pause = Duration::from_millis(50);
-        loop {
-            match get() {
-                Err(e) if e.is_not_found() => return Ok(()),
-                Err(e) => return Err(e.into()),
-                Ok(()) if Instant::now() >= deadline => return Err(StepError::NotAvailable(format!("{what} is still being deleted after {} s", self.available_timeout.as_secs()))),
-                Ok(()) => {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_secs(1));
-                }
-            }
-        }
+        self.wait(what, || match get() {
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+            Ok(()) => Ok(Some(("being deleted".into(), String::new()))),
+        })
     }
 
     /// Writes `f(document[from])` into `to` of every matching document whose value differs.
@@ -358,7 +351,7 @@ mod tests {
             let mut last = (String::new(), String::new());
             target(&client, timeout).wait("attribute c.a", || {
                 last = seen.next().unwrap_or_else(|| last.clone());
-                Ok(last.clone())
+                Ok(Some(last.clone()))
             })
         };
         assert_eq!(run(&["processing", "processing", "available"], Duration::from_secs(60)), Ok(()));

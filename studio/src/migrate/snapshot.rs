@@ -211,9 +211,9 @@ pub fn diff(expected: &Snapshot, actual: &Snapshot) -> Vec<Difference> {
     keyed(&mut out, &[], "database", &expected.databases, &actual.databases, |out, path, e, a| {
         prop(out, path, "name", json!(e.name), json!(a.name));
         prop(out, path, "enabled", json!(e.enabled), json!(a.enabled));
-        keyed(out, path, "collection", &e.collections, &a.collections, |out, path, e, a| diff_collection(out, path, e, a));
+        keyed(out, path, "collection", &e.collections, &a.collections, diff_collection);
     });
-    keyed(&mut out, &[], "bucket", &expected.buckets, &actual.buckets, |out, path, e, a| fields(out, path, e, a));
+    keyed(&mut out, &[], "bucket", &expected.buckets, &actual.buckets, fields);
     out
 }
 
@@ -230,7 +230,7 @@ pub fn diff_collection(out: &mut Vec<Difference>, path: &[String], e: &Collectio
     prop(out, path, "permissions", json!(sorted(&e.permissions)), json!(sorted(&a.permissions)));
     for (word, e_items, a_items) in [("attribute", &e.attributes, &a.attributes), ("index", &e.indexes, &a.indexes)] {
         let by_key = |items: &Vec<Value>| -> BTreeMap<String, Value> { items.iter().map(|v| (v["key"].as_str().unwrap_or_default().to_string(), v.clone())).collect() };
-        keyed(out, path, word, &by_key(e_items), &by_key(a_items), |out, path, e, a| fields(out, path, e, a));
+        keyed(out, path, word, &by_key(e_items), &by_key(a_items), fields);
     }
 }
 
@@ -248,7 +248,7 @@ fn fields(out: &mut Vec<Difference>, path: &[String], e: &Value, a: &Value) {
     keys.dedup();
     for k in keys {
         if e.get(k) != a.get(k) {
-            out.push(Difference { path: [path, &[k.clone()]].concat(), expected: e.get(k).cloned(), actual: a.get(k).cloned() });
+            out.push(Difference { path: [path, std::slice::from_ref(k)].concat(), expected: e.get(k).cloned(), actual: a.get(k).cloned() });
         }
     }
 }
