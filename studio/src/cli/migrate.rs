@@ -216,6 +216,8 @@ fn perform(global: &Global, env: &Environment, migrations: &[Migration], dry_run
     }
     let bar = ProgressBar::with_draw_target(Some(0), if !global.json && std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
     bar.set_style(ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} steps  {msg}").expect("valid template").progress_chars("=> "));
+    // A long step (a data step over many documents, a JS migration) still shows it is alive.
+    bar.enable_steady_tick(Duration::from_millis(120));
     let json = global.json;
     let mut on = |e: Event| match e {
         Event::Planned { steps } => bar.set_length(steps as u64),
