@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
-# `make bench`: runs every benchmark against release builds and writes bench/RESULTS.md with the
-# machine it ran on. Each benchmark writes its own section to bench/results/<name>.md.
+# `make bench`: runs every benchmark against the release build and writes bench/RESULTS.md with
+# the machine it ran on. Each benchmark leaves its own Markdown section in bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/results
 mkdir -p "$out"
+export QW_BIN=$PWD/target/release/qw
+py=.venv/bin/python
 
-echo "bench: core (start, memory, documents)"
-target/release/qw-bench core target/release/qw > "$out/core.md"
+run() { # name, command…
+  local name=$1
+  shift
+  echo "bench: $name"
+  "$@"
+}
 
-# Benchmarks written in Python (storage, functions, transcription, …) follow the same contract:
-# `bench/<name>_bench.py <path to qw>` prints a Markdown section.
-for script in bench/*_bench.py; do
+run core sh -c "target/release/qw-bench core '$QW_BIN' > '$out/core.md'"
+run "bulk writes and transactions" sh -c "$py bench/dbx_bench.py --qw '$QW_BIN' --runs 3 > '$out/dbx.md'"
+run functions $py bench/functions_bench.py --out "$out/functions.md"
+run transcription $py bench/transcription_bench.py --out "$out/transcription.md"
+for script in bench/storage_bench.py bench/migrations_bench.py; do
   [[ -e $script ]] || continue
   name=$(basename "$script" _bench.py)
-  echo "bench: $name"
-  .venv/bin/python "$script" target/release/qw > "$out/$name.md"
+  run "$name" sh -c "$py $script --qw '$QW_BIN' > '$out/$name.md'"
 done
 
 {
@@ -25,8 +32,9 @@ done
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)."
   echo
-  for f in "$out"/*.md; do
-    cat "$f"
+  for f in core dbx storage functions transcription migrations; do
+    [[ -f $out/$f.md ]] || continue
+    cat "$out/$f.md"
     echo
   done
   [[ -f bench/NOTES.md ]] && cat bench/NOTES.md

@@ -30,8 +30,8 @@ if [[ ! -x .venv/bin/python || ! -f $stamp_dir/venv || $req -nt $stamp_dir/venv 
   touch "$stamp_dir/venv"
 fi
 
-# npm packages of the Node SDK suite.
-for dir in tests/sdk-node tests/cli; do
+# npm packages: the Node SDK suite, the Appwrite CLI used by tests, the JS migration runner.
+for dir in tests/sdk-node tests/cli studio/js; do
   if [[ ! -d $dir/node_modules || $dir/package-lock.json -nt $dir/node_modules/.package-lock.json ]]; then
     echo "setup: npm packages in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

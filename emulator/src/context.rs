@@ -139,7 +139,8 @@ async fn prepare(state: AppState, req: Request) -> ApiResult<Request> {
     };
 
     // 3. the route's scope.
-    let method = parts.method.as_str();
+    // axum answers HEAD with the GET route; its scope is the GET route's.
+    let method = if parts.method == axum::http::Method::HEAD { "GET" } else { parts.method.as_str() };
     let allowed = crate::scope::lookup(method, path)
         .ok_or_else(|| ApiError::internal(format!("no scope is known for {method} {path}")))?;
     if !allowed.iter().any(|s| caller.has_scope(s)) {

@@ -20,6 +20,7 @@ pub mod response;
 pub mod scope;
 pub mod server;
 pub mod state;
+pub mod storage;
 pub mod store;
 pub mod transcription;
 pub mod users;

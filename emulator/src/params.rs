@@ -42,15 +42,12 @@ impl Params {
         if let Some(q) = query {
             insert_form(&mut params.values, q.as_bytes());
         }
-        let content_type = headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let raw_content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").trim();
+        let content_type = raw_content_type.to_ascii_lowercase();
         let mime = content_type.split(';').next().unwrap_or("").trim().to_string();
         if mime == "multipart/form-data" {
-            let boundary = multer::parse_boundary(&content_type)
+            // The boundary is case-sensitive (browsers send mixed-case ones).
+            let boundary = multer::parse_boundary(raw_content_type)
                 .map_err(|e| bad_request(format!("Invalid multipart body: {e}.")))?;
             params.read_multipart(body, boundary).await?;
             return Ok(params);
@@ -469,5 +466,9 @@ mod tests {
         assert!(p.present("z") && p.get("z").is_none());
         assert_eq!(p.str("missing").unwrap_err().message, "Param \"missing\" is not optional.");
         assert!(p.range_opt("n", 0, 10).is_err());
+        assert_eq!(
+            p.range_opt("n", -1000, -1).unwrap_err().message,
+            "Invalid `n` param: Value must be a valid range between -1,000 and -1"
+        );
     }
 }

@@ -237,8 +237,13 @@ pub fn authorize(permissions: &[String], action: &str, caller_roles: &[String]) 
         format!(
             "Missing \"{action}\" permission for role \"{}\". Only \"{}\" scopes are allowed and \"{}\" was given.",
             roles.last().unwrap(),
-            serde_json::to_string(caller_roles).unwrap_or_default(),
-            serde_json::to_string(&roles).unwrap_or_default()
+            php_json(caller_roles),
+            php_json(&roles)
         ),
     ))
+}
+
+/// `json_encode` as PHP writes it: slashes escaped (`users\/verified`).
+fn php_json(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_default().replace('/', "\\/")
 }

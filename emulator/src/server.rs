@@ -18,6 +18,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::databases::routes())
         .merge(crate::keys::routes())
         .merge(crate::functions::routes())
+        .merge(crate::storage::routes())
+        .merge(crate::users::routes())
         .route_layer(middleware::from_fn_with_state(state.clone(), crate::context::appwrite));
     Router::new()
         .merge(appwrite)

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::Db;
 
 /// How the emulator is started (`qw emulator` flags).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Where projects persist; `None` keeps everything in memory (and a temporary folder for blobs).
     pub data_dir: Option<PathBuf>,
@@ -25,6 +25,26 @@ pub struct Config {
     pub openai_api_key: Option<crate::transcription::ApiKey>,
     /// OpenAI's base URL for forwarding (`QW_OPENAI_BASE_URL`); default `https://api.openai.com/v1`.
     pub openai_base_url: Option<String>,
+    /// The largest file a bucket may accept, in bytes (`_APP_STORAGE_LIMIT`).
+    pub storage_limit: u64,
+}
+
+/// `_APP_STORAGE_LIMIT`'s default: 30,000,000 bytes.
+pub const DEFAULT_STORAGE_LIMIT: u64 = 30_000_000;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: None,
+            projects: Vec::new(),
+            api_keys: Vec::new(),
+            whisper_model: None,
+            whisper_python: None,
+            openai_api_key: None,
+            openai_base_url: None,
+            storage_limit: DEFAULT_STORAGE_LIMIT,
+        }
+    }
 }
 
 /// One emulated Appwrite project.

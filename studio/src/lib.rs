@@ -1,6 +1,9 @@
-//! Studio's core: the QuixoticWhisper project model, its consistency checks and scaffolding.
+//! Studio's core: the QuixoticWhisper project model, its consistency checks, scaffolding,
+//! migrations and the Appwrite REST client.
 
+pub mod appwrite;
 pub mod checks;
 pub mod finding;
+pub mod migrate;
 pub mod project;
 pub mod scaffold;

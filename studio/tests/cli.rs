@@ -8,7 +8,7 @@ use predicates::prelude::*;
 use serde_json::{json, Value};
 
 /// The folders that make up the QuixoticWhisper project.
-const PROJECT_DIRS: [&str; 4] = ["environments", "templates", "functions", "schemas"];
+const PROJECT_DIRS: [&str; 5] = ["environments", "templates", "functions", "schemas", "migrations"];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
@@ -180,7 +180,7 @@ fn drift_fails_unless_allowed() {
     edit_json(&p.path().join("environments/prod/appwrite.json"), |a| a["functions"][3]["timeout"] = json!(900));
     let (report, code) = stdout_json(qw_in(p.path()).arg("validate"));
     assert_eq!(code, 1);
-    assert_eq!(codes(&report), ["drift", "migrations-check-missing"]);
+    assert_eq!(codes(&report), ["drift"]);
     let drift = report["findings"].as_array().unwrap().iter().find(|f| f["code"] == "drift").unwrap();
     assert_eq!(drift["message"], "functions/transcribe/timeout differs between environments: dev 600, prod 900, staging 600");
     assert_eq!(drift["file"], "environments/prod/appwrite.json");
@@ -252,7 +252,7 @@ fn variables_conflicts_missing_and_literal_secrets() {
     edit_json(&p.path().join("environments/dev/variables.json"), |v| v["variables"]["OPENAI_API_KEY"] = json!("sk-leaked"));
     let (report, code) = stdout_json(qw_in(p.path()).args(["validate", "dev"]));
     assert_eq!(code, 1);
-    assert_eq!(codes(&report), ["secret-literal", "migrations-check-missing"]);
+    assert_eq!(codes(&report), ["secret-literal"]);
     let out = qw_in(p.path()).args(["variables", "dev"]).assert().code(1);
     assert!(!String::from_utf8_lossy(&out.get_output().stdout).contains("sk-leaked"));
 }
@@ -315,7 +315,7 @@ fn a_function_left_with_template_fields_fails_validation() {
     qw_in(p.path()).args(["function", "create", "notes-v1"]).assert().success().stdout(predicate::str::contains("fill in {{DESCRIPTION}}"));
     let (report, code) = stdout_json(qw_in(p.path()).arg("validate"));
     assert_eq!(code, 1);
-    assert!(codes(&report).iter().all(|c| c == "template-placeholder" || c == "migrations-check-missing"), "{report:#}");
+    assert!(codes(&report).iter().all(|c| c == "template-placeholder"), "{report:#}");
     assert!(codes(&report).contains(&"template-placeholder".to_string()));
 }
 
@@ -351,4 +351,118 @@ fn collection_create_adds_the_schema_everywhere() {
     qw_in(root).args(["collection", "create", "api_keys"]).assert().code(1).stdout(predicate::str::contains("collection api_keys already exists"));
     qw_in(root).args(["collection", "create", "Bad-Id"]).assert().code(2);
     assert_eq!(snapshot(root), before);
+}
+
+#[test]
+fn migrate_check_proves_the_repository() {
+    let (report, code) = stdout_json(qw_in(&repo()).args(["migrate", "check"]));
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["errors"], 0);
+    assert_eq!(report["summary"]["warnings"], 0);
+    let ok: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(ok, ["downs-proven", "schemas-proven", "schemas-proven", "schemas-proven"]);
+    qw_in(&repo()).arg("validate").assert().success().stdout(predicate::str::contains("✅ dev: the down of 3 of 3 migrations restores the schema before it exactly"));
+}
+
+#[test]
+fn migrate_check_names_each_difference_with_a_schema() {
+    let p = project();
+    edit_json(&p.path().join("schemas/collections/usage_logs.json"), |s| {
+        s["attributes"][7]["size"] = json!(16);
+        s["indexes"].as_array_mut().unwrap().pop();
+        s["migration_version"] = json!(3);
+    });
+    let (report, code) = stdout_json(qw_in(p.path()).args(["migrate", "check"]));
+    assert_eq!(code, 1);
+    let dev: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["level"] == "error" && f["environment"] == "dev")
+        .map(|f| (f["code"].as_str().unwrap().into(), f["pointer"].as_str().unwrap().into(), f["message"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(
+        dev,
+        [
+            ("schema-mismatch".to_string(), "/attributes/7/size".to_string(), "dev: schemas/ and migrations disagree: database main-dev, collection usage_logs, attribute api_version, size: expected 16, actual 8".to_string()),
+            (
+                "schema-mismatch".into(),
+                "/indexes".into(),
+                "dev: schemas/ and migrations disagree: database main-dev, collection usage_logs, index idx_created: expected absent, actual {\"key\":\"idx_created\",\"type\":\"key\",\"attributes\":[\"created_at\"],\"orders\":[\"ASC\"]}".into()
+            ),
+            ("migration-version-mismatch".into(), "/migration_version".into(), "dev: collection usage_logs, migration_version: expected 3, actual 2 (last changed by 002_add_usage_logs)".into()),
+        ]
+    );
+    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["level"] != "error" || f["file"] == "schemas/collections/usage_logs.json"));
+    qw_in(p.path()).arg("validate").assert().code(1).stdout(predicate::str::contains("attribute api_version, size: expected 16, actual 8"));
+
+    // `qw schema generate` writes schemas/ back from the migrations: the repository's files exactly.
+    qw_in(p.path()).args(["schema", "generate"]).assert().success().stdout(predicate::str::contains("updated schemas/collections/usage_logs.json"));
+    assert_eq!(snapshot(&p.path().join("schemas")).values().collect::<Vec<_>>(), snapshot(&repo().join("schemas")).values().collect::<Vec<_>>());
+    qw_in(p.path()).args(["schema", "generate"]).assert().success().stdout(predicate::str::contains("nothing changed"));
+    qw_in(p.path()).args(["migrate", "check"]).assert().success();
+}
+
+#[test]
+fn migrate_check_catches_a_down_that_does_not_reverse() {
+    let p = project();
+    write_json(
+        &p.path().join("migrations/004_add_plan.json"),
+        &json!({"$schema": "../schemas/json/migration.schema.json", "up": [
+            {"op": "create_attribute", "collection": "user_credits", "attribute": {"key": "plan", "type": "string", "size": 20, "required": false}},
+            {"op": "update_attribute", "collection": "user_credits", "key": "credits", "set": {"required": false, "default": 0}, "from": {"required": true, "default": null}}
+        ], "down": [
+            {"op": "update_attribute", "collection": "user_credits", "key": "credits", "set": {"required": true, "default": null}, "from": {"required": false, "default": 0}}
+        ]}),
+    );
+    let (report, code) = stdout_json(qw_in(p.path()).args(["migrate", "check"]));
+    assert_eq!(code, 1);
+    let messages: Vec<&str> = report["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "migration-down-differs").map(|f| f["message"].as_str().unwrap()).collect();
+    assert_eq!(messages, ["dev: down of 004_add_plan does not restore the schema before it: database main-dev, collection user_credits, attribute plan: expected absent, actual {\"key\":\"plan\",\"type\":\"string\",\"size\":20,\"required\":false}"]);
+    let down = report["findings"].as_array().unwrap().iter().find(|f| f["code"] == "migration-down-differs").unwrap();
+    assert_eq!(down["file"], "migrations/004_add_plan.json");
+    // The schema files do not have the migration's changes either: named too.
+    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["code"] == "schema-mismatch" && f["message"].as_str().unwrap().contains("collection user_credits, attribute credits, default: expected absent, actual 0.0")), "{report:#}");
+
+    // Without a written down the inverse is derived, and exact.
+    edit_json(&p.path().join("migrations/004_add_plan.json"), |m| {
+        m.as_object_mut().unwrap().remove("down");
+    });
+    let (report, _) = stdout_json(qw_in(p.path()).args(["migrate", "check"]));
+    assert!(report["findings"].as_array().unwrap().iter().all(|f| f["code"] != "migration-down-differs"), "{report:#}");
+    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["code"] == "downs-proven" && f["message"].as_str().unwrap().contains("4 of 4")));
+}
+
+#[test]
+fn migrate_check_flags_irreversible_and_destructive_steps() {
+    let p = project();
+    write_json(
+        &p.path().join("migrations/004_drop_prompt.json"),
+        &json!({"$schema": "../schemas/json/migration.schema.json", "up": [{"op": "delete_attribute", "collection": "transcription_jobs", "key": "prompt"}]}),
+    );
+    let (report, code) = stdout_json(qw_in(p.path()).args(["migrate", "check"]));
+    assert_eq!(code, 1, "the schema file still has prompt");
+    let find = |c: &str| report["findings"].as_array().unwrap().iter().find(|f| f["code"] == c).cloned().unwrap_or_else(|| panic!("{c}: {report:#}"));
+    let irreversible = find("migration-irreversible");
+    assert_eq!(irreversible["level"], "warning");
+    assert!(irreversible["message"].as_str().unwrap().contains("step 1 (delete attribute transcription_jobs.prompt): delete_attribute has no `definition`"), "{irreversible}");
+    let destructive = find("destructive-step");
+    assert_eq!(destructive["pointer"], "/up/0");
+    assert!(destructive["message"].as_str().unwrap().contains("deletes attribute transcription_jobs.prompt and its values, and down recreates the schema but not the data"));
+    let mismatch = find("schema-mismatch");
+    assert_eq!(mismatch["file"], "schemas/collections/transcription_jobs.json");
+    assert_eq!(mismatch["pointer"], "/attributes/11");
+}
+
+#[test]
+fn bad_migration_files_are_unreadable_configuration() {
+    let p = project();
+    std::fs::write(p.path().join("migrations/004_oops.json"), r#"{"up": [{"op": "create_index", "collection": "usage_logs"}]}"#).unwrap();
+    let (report, code) = stdout_json(qw_in(p.path()).args(["migrate", "check"]));
+    assert_eq!(code, 2);
+    assert_eq!(report["findings"][0]["code"], "migration-invalid");
+    assert_eq!(report["findings"][0]["pointer"], "/up/0");
+    let (report, code) = stdout_json(qw_in(p.path()).arg("validate"));
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), ["migration-invalid"]);
 }

@@ -181,3 +181,10 @@ def test_python_27_extra_fields(databases, db):
     assert c.description == ""
     a = databases.create_boolean_attribute(database_id=db, collection_id="c", key="b", required=False)
     assert a.description == ""
+
+
+def test_head_is_answered_like_get(api, db):
+    r = api.call("HEAD", f"/databases/{db}")
+    assert r.status_code == 200 and r.content == b""
+    r = api.call("HEAD", "/databases/missing")
+    assert r.status_code == 404

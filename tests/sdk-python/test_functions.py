@@ -500,6 +500,36 @@ def main(context):
     databases.delete(database_id=db)
 
 
+def test_file_upload_event_triggers_subscribed_functions(client, functions, pyrt):
+    from appwrite.input_file import InputFile
+    from appwrite.services.storage import Storage
+
+    storage = Storage(client)
+    bucket = unique("b")
+    storage.create_bucket(bucket_id=bucket, name="Uploads")
+    listener = r'''
+def main(context):
+    context.log("event=" + context.req.headers.get("x-appwrite-event", ""))
+    context.log("file=" + str(context.req.body.get("name")) + " " + str(context.req.body.get("sizeOriginal")))
+    return context.res.empty()
+'''
+    on_files = make_function(functions, pyrt, events=[f"buckets.{bucket}.files.*.create"])
+    on_docs = make_function(functions, pyrt, events=["databases.*.collections.*.documents.*.create"])
+    for f in (on_files, on_docs):
+        deploy(functions, f, {"src/main.py": listener})
+    uploaded = storage.create_file(bucket_id=bucket, file_id="song", file=InputFile.from_bytes(b"RIFF" + b"\0" * 60, "song.wav"))
+    runs = wait_for(lambda: [x for x in functions.list_executions(function_id=on_files).executions if val(x.status) in ("completed", "failed")], what="file event execution")
+    assert len(runs) == 1 and val(runs[0].trigger) == "event" and val(runs[0].status) == "completed", runs[0].errors
+    assert f"event=buckets.{bucket}.files.{uploaded.id}.create" in runs[0].logs
+    assert "file=song.wav 64" in runs[0].logs
+    time.sleep(0.5)
+    assert functions.list_executions(function_id=on_docs).total == 0
+    for f in (on_files, on_docs):
+        functions.delete(function_id=f)
+    storage.delete_file(bucket_id=bucket, file_id="song")
+    storage.delete_bucket(bucket_id=bucket)
+
+
 def test_schedule_fires_when_the_clock_moves():
     emu = start_emulator()
     try:

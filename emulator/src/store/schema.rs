@@ -11,6 +11,8 @@ fn all() -> Vec<(&'static str, &'static str)> {
     list.extend_from_slice(crate::databases::store::MIGRATIONS);
     list.extend_from_slice(crate::databases::transactions::MIGRATIONS);
     list.extend_from_slice(crate::functions::store::MIGRATIONS);
+    list.extend_from_slice(crate::storage::store::MIGRATIONS);
+    list.extend_from_slice(crate::users::store::MIGRATIONS);
     list
 }
 

@@ -1,8 +1,8 @@
 //! The slot for the schema-versus-migrations check, which the migrations module provides.
 //!
 //! Proving `schemas/` against `migrations/` needs a migration runner and an emulator, so it lives
-//! with the migrations. Until it is registered here the slot reports that it did not run, so a
-//! green `qw validate` never pretends the schemas were proven.
+//! with the migrations (`migrate::check`). [`NotInstalled`] stands in where a registry is built
+//! without it, so a green `qw validate` never pretends the schemas were proven.
 
 use super::{Check, CheckInput};
 use crate::finding::{Finding, Level};
@@ -10,10 +10,10 @@ use crate::finding::{Finding, Level};
 /// The family name the migrations check must use, so it replaces this placeholder.
 pub const FAMILY: &str = "migrations";
 
-/// The check registered in the slot. The migrations module returns its own check here (family
-/// [`FAMILY`]); it gets the loaded project and, through `CheckInput::tree`, the `migrations/` folder.
+/// The check registered in the slot: the migrations module's replay (family [`FAMILY`]); it gets
+/// the loaded project and, through `CheckInput::tree`, the `migrations/` folder.
 pub fn schema_migrations_check() -> Box<dyn Check> {
-    Box::new(NotInstalled)
+    Box::new(crate::migrate::check::SchemaMigrationsCheck)
 }
 
 /// Stands in the slot until a real schema-versus-migrations check is registered.

@@ -44,7 +44,7 @@ fn the_valid_fixture_has_no_problem() {
     let project = crate::project::load(&tree).unwrap();
     let all = Registry::standard().run(&CheckInput { project: &project, tree: &tree, environment: None, python: &SyntaxReport::default() });
     assert!(all.iter().any(|f| f.level == Level::Ok && f.check == "drift"));
-    assert_eq!(all.iter().filter(|f| f.check == "migrations").map(|f| f.code.as_str()).collect::<Vec<_>>(), ["migrations-check-missing"]);
+    assert_eq!(all.iter().filter(|f| f.check == "migrations").map(|f| f.code.as_str()).collect::<Vec<_>>(), ["migrations-none"]);
 }
 
 const E: Level = Level::Error;

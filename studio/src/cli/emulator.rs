@@ -38,6 +38,9 @@ pub struct Args {
     /// OpenAI's base URL for forwarding [default: https://api.openai.com/v1].
     #[arg(long, env = "QW_OPENAI_BASE_URL", value_name = "URL")]
     openai_base_url: Option<String>,
+    /// The largest file a bucket may accept, in bytes (Appwrite's `_APP_STORAGE_LIMIT`).
+    #[arg(long, env = "_APP_STORAGE_LIMIT", default_value_t = emulator::state::DEFAULT_STORAGE_LIMIT)]
+    storage_limit: u64,
 }
 
 fn parse_api_key(s: &str) -> Result<emulator::transcription::ApiKey, String> {
@@ -62,6 +65,7 @@ fn check_whisper(args: &Args) -> Result<(), String> {
 }
 
 pub fn run(args: Args) -> ExitCode {
+    emulator::storage::allocator::tune();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -89,6 +93,8 @@ async fn serve(args: Args) -> ExitCode {
         whisper_python: args.whisper_python.clone(),
         openai_api_key: args.openai_api_key.clone(),
         openai_base_url: args.openai_base_url.clone(),
+        storage_limit: args.storage_limit,
+        ..emulator::Config::default()
     };
     let state = match emulator::AppState::new(config) {
         Ok(s) => s,

@@ -4,8 +4,10 @@ mod collection;
 mod deploy_order;
 mod emulator;
 mod function;
+mod migrate;
 mod output;
 mod routes;
+mod schema;
 mod validate;
 mod variables;
 
@@ -53,6 +55,12 @@ enum Command {
     /// Create collections.
     #[command(subcommand)]
     Collection(collection::Command),
+    /// Migrations: create, up, down, status, check.
+    #[command(subcommand)]
+    Migrate(migrate::Command),
+    /// Schemas generated from the migrations.
+    #[command(subcommand)]
+    Schema(schema::Command),
 }
 
 /// Exit codes: 0 success, 1 a check or operation failed, 2 bad usage or unreadable configuration.
@@ -73,5 +81,7 @@ pub fn run() -> ExitCode {
         Command::DeployOrder(args) => deploy_order::run(&cli.global, args),
         Command::Function(cmd) => function::run(&cli.global, cmd),
         Command::Collection(cmd) => collection::run(&cli.global, cmd),
+        Command::Migrate(cmd) => migrate::run(&cli.global, cmd),
+        Command::Schema(cmd) => schema::run(&cli.global, cmd),
     }
 }

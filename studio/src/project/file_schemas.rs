@@ -17,11 +17,12 @@ pub enum FileKind {
     Collection,
     Database,
     DriftAllow,
+    Migration,
 }
 
 impl FileKind {
     /// Every kind, for building all validators.
-    pub const ALL: [FileKind; 9] = [
+    pub const ALL: [FileKind; 10] = [
         FileKind::Appwrite,
         FileKind::EnvironmentVariables,
         FileKind::SharedVariables,
@@ -31,6 +32,7 @@ impl FileKind {
         FileKind::Collection,
         FileKind::Database,
         FileKind::DriftAllow,
+        FileKind::Migration,
     ];
 
     /// The schema's file name under `schemas/json/`.
@@ -45,6 +47,7 @@ impl FileKind {
             FileKind::Collection => "collection.schema.json",
             FileKind::Database => "database.schema.json",
             FileKind::DriftAllow => "drift-allow.schema.json",
+            FileKind::Migration => "migration.schema.json",
         }
     }
 
@@ -60,6 +63,7 @@ impl FileKind {
             FileKind::Collection => include_str!("../../../schemas/json/collection.schema.json"),
             FileKind::Database => include_str!("../../../schemas/json/database.schema.json"),
             FileKind::DriftAllow => include_str!("../../../schemas/json/drift-allow.schema.json"),
+            FileKind::Migration => include_str!("../../../schemas/json/migration.schema.json"),
         }
     }
 

@@ -86,6 +86,14 @@ pub fn plan(project: &Project, tree: &dyn Tree, request: &Request) -> Result<Pla
         }
         plan.writes.push(FileWrite { path, new: false, content: json_text(&app) });
     }
-    plan.notes.push(format!("add attributes and indexes to {schema_path} and to each environment, then write migration {version:03} that creates {id}"));
+    // The migration that creates it, so schemas/ stay proven by migrations/ (qw migrate check).
+    let migration = json!({
+        "$schema": "../schemas/json/migration.schema.json",
+        "description": format!("create {id}"),
+        "up": [{"op": "create_collection", "collection": id, "name": name, "documentSecurity": true, "permissions": [], "attributes": [], "indexes": []}]
+    });
+    let migration_path = format!("{MIGRATIONS}/{version:03}_create_{id}.json");
+    plan.writes.push(FileWrite { path: migration_path.clone(), new: true, content: json_text(&migration) });
+    plan.notes.push(format!("add attributes and indexes with new migrations (qw migrate create), then qw schema generate writes {schema_path}; copy them to each environment"));
     Ok(plan)
 }
