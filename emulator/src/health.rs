@@ -1,5 +1,6 @@
 //! `/v1/health*`: what the CLI probes before it stores an endpoint.
 
+use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use serde_json::json;
@@ -30,7 +31,9 @@ async fn pass() -> Reply {
     ok(json!({"statuses": [{"name": "sqlite", "status": "pass", "ping": 0}], "total": 1}))
 }
 
-async fn time() -> Reply {
-    let now = chrono::Utc::now().timestamp();
+/// The server's time on the emulator's clock: both readings, as a clock-synchronised server
+/// answers, so code that asks Appwrite for "now" sees a time the tests moved.
+async fn time(State(state): State<AppState>) -> Reply {
+    let now = state.clock.now().timestamp();
     ok(json!({"remoteTime": now, "localTime": now, "diff": 0}))
 }

@@ -92,9 +92,19 @@ def charge(store, job_id, *, cost, duration_seconds, transcription_text, now):
 
     def plan(tx):
         existing = tx.read(USAGE_LOGS, job_id)
-        if existing is not None:
-            return ChargeOutcome("already_charged", job=tx.read(JOBS, job_id), log=existing)
         job = tx.read(JOBS, job_id)
+        if existing is not None:
+            if job is not None and job.get("status") == "processing":
+                # Charged before, yet processing again (state restored by hand, a replayed
+                # event): complete it without touching the balance.
+                tx.update(JOBS, job_id, {
+                    "status": "completed",
+                    "transcription_text": transcription_text,
+                    "actual_cost": existing["amount"],
+                    "completed_at": iso(now),
+                    "error_message": None,
+                })
+            return ChargeOutcome("already_charged", job=job, log=existing, cost=money(existing["amount"]))
         if job is None or job.get("status") != "processing":
             return ChargeOutcome("not_processing", job=job)
         user_id = job["user_id"]

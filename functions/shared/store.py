@@ -38,6 +38,7 @@ class Store:
         self.tables = TablesDB(client)
         self.database_id = database_id
         self._sleep = sleep
+        self.retries = 0  # transactions started over (conflicts, moved inputs), for the logs
 
     def get(self, table, row_id, transaction_id=None):
         """The row as a dict, or None when it does not exist."""
@@ -101,6 +102,7 @@ class Store:
                 tx.discard()
                 if not (is_conflict(e) or getattr(e, "type", "") == "transaction_conflict"):
                     raise
+            self.retries += 1
             # Jittered backoff so concurrent writers of one balance spread out.
             self._sleep(random.uniform(0.005, 0.02) * min(attempt + 1, 8))
         raise Contended(f"gave up after {MAX_ATTEMPTS} conflicting attempts")

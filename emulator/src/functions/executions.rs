@@ -68,12 +68,14 @@ pub struct Call {
     pub client_ip: String,
 }
 
-/// The headers the runtime gets: the caller's, then Appwrite's own (which win).
+/// The headers the runtime gets: the caller's, then Appwrite's own (which win). Like 1.9.6
+/// (`array_merge` of the request headers and the platform's), the caller's other `x-appwrite-*`
+/// headers (an `X-Appwrite-JWT` the function verifies itself) reach the function.
 fn runtime_headers(state: &AppState, project_id: &str, function: &Doc, execution_id: &str, call: &Call) -> Vec<(String, String)> {
     let mut headers: Vec<(String, String)> = call
         .headers
         .iter()
-        .filter(|(k, _)| !HOP_BY_HOP.contains(&k.as_str()) && !k.starts_with("x-open-runtimes-") && !k.starts_with("x-appwrite-"))
+        .filter(|(k, _)| !HOP_BY_HOP.contains(&k.as_str()) && !k.starts_with("x-open-runtimes-"))
         .cloned()
         .collect();
     let timeout = store::i64_of(function, "timeout").max(1);

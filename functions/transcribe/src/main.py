@@ -123,7 +123,7 @@ def handle(context):
     log(
         context, "job_finished", job_id=job_id, result=outcome.result, charged=charged,
         cost=float(cost), credits_before=float(outcome.credits_before) if charged else None,
-        credits_after=float(outcome.credits_after) if charged else None,
+        credits_after=float(outcome.credits_after) if charged else None, transaction_retries=store.retries,
     )
     status = "completed" if outcome.result in ("charged", "already_charged") else (outcome.job or {}).get("status")
     return json_response(context, {"job_id": job_id, "status": status, "charged": charged, "cost": float(cost), "result": outcome.result})
