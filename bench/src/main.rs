@@ -37,9 +37,7 @@ fn main() {
             rt.block_on(async {
                 let api = Api::new(&endpoint, &key);
                 api.wait_healthy().await;
-                if api.count().await == 0 {
-                    api.setup_collection().await;
-                }
+                api.setup_collection().await;
                 println!("{:.0} creates/s", api.create_rate(concurrency, total).await);
             });
         }

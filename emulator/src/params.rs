@@ -49,10 +49,10 @@ impl Params {
             // The boundary is case-sensitive (browsers send mixed-case ones).
             let boundary = multer::parse_boundary(raw_content_type)
                 .map_err(|e| bad_request(format!("Invalid multipart body: {e}.")))?;
-            params.read_multipart(body, boundary).await?;
+            params.read_multipart(body, boundary, content_length(headers)).await?;
             return Ok(params);
         }
-        let bytes = read_limited(body).await?;
+        let bytes = read_limited(body, content_length(headers)).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(params);
         }
@@ -75,10 +75,10 @@ impl Params {
         Ok(params)
     }
 
-    async fn read_multipart(&mut self, body: Body, boundary: String) -> ApiResult<()> {
+    async fn read_multipart(&mut self, body: Body, boundary: String, expected_len: Option<usize>) -> ApiResult<()> {
         // The body is read up to the limit first, so an oversized one is drained and answered
         // (a server that stops reading mid-upload leaves the client with a reset, not an error).
-        let body = Body::from(read_limited(body).await?);
+        let body = Body::from(read_limited(body, expected_len).await?);
         let constraints = multer::Constraints::new()
             .size_limit(multer::SizeLimit::new().whole_stream(MAX_BODY_BYTES as u64));
         let stream = body.into_data_stream().map_err(std::io::Error::other);
@@ -304,12 +304,17 @@ fn check_text(name: &str, s: &str, min: usize, max: usize) -> ApiResult<()> {
     Ok(())
 }
 
+fn content_length(headers: &HeaderMap) -> Option<usize> {
+    headers.get("content-length")?.to_str().ok()?.trim().parse().ok()
+}
+
 /// Reads a whole body of at most [`MAX_BODY_BYTES`]; past that, the rest is read and dropped and
 /// the answer is a clear 400.
-async fn read_limited(body: Body) -> ApiResult<Bytes> {
+async fn read_limited(body: Body, expected_len: Option<usize>) -> ApiResult<Bytes> {
     use http_body_util::BodyExt;
     let mut body = body;
-    let mut buf = bytes::BytesMut::new();
+    // Sized up front from Content-Length: a 5 MiB chunk is then read without regrowing and copying.
+    let mut buf = bytes::BytesMut::with_capacity(expected_len.unwrap_or(0).min(MAX_BODY_BYTES));
     let mut over = false;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| bad_request(format!("Could not read the request body: {e}.")))?;

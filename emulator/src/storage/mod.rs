@@ -20,7 +20,6 @@ use crate::state::AppState;
 
 /// Every Storage route.
 pub fn routes() -> Router<AppState> {
-    allocator::tune();
     Router::new()
         .route("/v1/storage/buckets", get(buckets::list).post(buckets::create))
         .route(

@@ -65,7 +65,6 @@ fn check_whisper(args: &Args) -> Result<(), String> {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    emulator::storage::allocator::tune();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
