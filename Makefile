@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: setup build run test test-rust test-python test-node bench clean-data
+.PHONY: setup build run test test-rust test-python test-node test-functions test-backend bench clean-data
 
 setup:
 	@scripts/setup.sh
@@ -15,10 +15,16 @@ run: setup build
 
 test: setup build
 	cargo test --workspace
-	$(MAKE) --no-print-directory test-python test-node
+	$(MAKE) --no-print-directory test-functions test-python test-node test-backend
 
 test-python:
 	.venv/bin/python -m pytest -q tests/sdk-python
+
+test-functions:
+	.venv/bin/python -m pytest -q functions
+
+test-backend:
+	.venv/bin/python -m pytest -q tests/backend
 
 test-node:
 	cd tests/sdk-node && node --test --test-concurrency=1
