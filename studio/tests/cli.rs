@@ -30,6 +30,19 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// How many migrations the repository has; tests add theirs after them.
+fn migration_count() -> u32 {
+    std::fs::read_dir(repo().join("migrations"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".json"))
+        .count() as u32
+}
+
+/// The file name of a new migration numbered after the repository's last one.
+fn next_migration(name: &str) -> String {
+    format!("{:03}_{name}.json", migration_count() + 1)
+}
+
 /// A scratch copy of the repository's project.
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -338,7 +351,7 @@ fn collection_create_adds_the_schema_everywhere() {
     assert_eq!(code, 0, "{report:#}");
     let root = p.path();
     let schema = read_json(&root.join("schemas/collections/api_keys.json"));
-    assert_eq!(schema["migration_version"], 4);
+    assert_eq!(schema["migration_version"], migration_count() + 1);
     assert_eq!(schema["name"], "API keys");
     for env in ["dev", "staging", "prod"] {
         let app = read_json(&root.join(format!("environments/{env}/appwrite.json")));
@@ -361,7 +374,8 @@ fn migrate_check_proves_the_repository() {
     assert_eq!(report["summary"]["warnings"], 0);
     let ok: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert_eq!(ok, ["downs-proven", "schemas-proven", "schemas-proven", "schemas-proven"]);
-    qw_in(&repo()).arg("validate").assert().success().stdout(predicate::str::contains("✅ dev: the down of 3 of 3 migrations restores the schema before it exactly"));
+    let n = migration_count();
+    qw_in(&repo()).arg("validate").assert().success().stdout(predicate::str::contains(format!("✅ dev: the down of {n} of {n} migrations restores the schema before it exactly")));
 }
 
 #[test]
@@ -398,7 +412,8 @@ fn migrate_check_names_each_difference_with_a_schema() {
 
     // `qw schema generate` writes schemas/ back from the migrations: the repository's files exactly.
     qw_in(p.path()).args(["schema", "generate"]).assert().success().stdout(predicate::str::contains("updated schemas/collections/usage_logs.json"));
-    assert_eq!(snapshot(&p.path().join("schemas")).values().collect::<Vec<_>>(), snapshot(&repo().join("schemas")).values().collect::<Vec<_>>());
+    let text = |dir: &Path| snapshot(dir).into_values().map(|b| String::from_utf8(b).unwrap()).collect::<Vec<_>>();
+    assert_eq!(text(&p.path().join("schemas")), text(&repo().join("schemas")));
     qw_in(p.path()).args(["schema", "generate"]).assert().success().stdout(predicate::str::contains("nothing changed"));
     qw_in(p.path()).args(["migrate", "check"]).assert().success();
 }
@@ -406,8 +421,10 @@ fn migrate_check_names_each_difference_with_a_schema() {
 #[test]
 fn migrate_check_catches_a_down_that_does_not_reverse() {
     let p = project();
+    let file = next_migration("add_plan");
+    let name = file.trim_end_matches(".json");
     write_json(
-        &p.path().join("migrations/004_add_plan.json"),
+        &p.path().join("migrations").join(&file),
         &json!({"$schema": "../schemas/json/migration.schema.json", "up": [
             {"op": "create_attribute", "collection": "user_credits", "attribute": {"key": "plan", "type": "string", "size": 20, "required": false}},
             {"op": "update_attribute", "collection": "user_credits", "key": "credits", "set": {"required": false, "default": 0}, "from": {"required": true, "default": null}}
@@ -418,26 +435,26 @@ fn migrate_check_catches_a_down_that_does_not_reverse() {
     let (report, code) = stdout_json(qw_in(p.path()).args(["migrate", "check"]));
     assert_eq!(code, 1);
     let messages: Vec<&str> = report["findings"].as_array().unwrap().iter().filter(|f| f["code"] == "migration-down-differs").map(|f| f["message"].as_str().unwrap()).collect();
-    assert_eq!(messages, ["dev: down of 004_add_plan does not restore the schema before it: database main-dev, collection user_credits, attribute plan: expected absent, actual {\"key\":\"plan\",\"type\":\"string\",\"size\":20,\"required\":false}"]);
+    assert_eq!(messages, [format!("dev: down of {name} does not restore the schema before it: database main-dev, collection user_credits, attribute plan: expected absent, actual {{\"key\":\"plan\",\"type\":\"string\",\"size\":20,\"required\":false}}")]);
     let down = report["findings"].as_array().unwrap().iter().find(|f| f["code"] == "migration-down-differs").unwrap();
-    assert_eq!(down["file"], "migrations/004_add_plan.json");
+    assert_eq!(down["file"], format!("migrations/{file}"));
     // The schema files do not have the migration's changes either: named too.
     assert!(report["findings"].as_array().unwrap().iter().any(|f| f["code"] == "schema-mismatch" && f["message"].as_str().unwrap().contains("collection user_credits, attribute credits, default: expected absent, actual 0.0")), "{report:#}");
 
     // Without a written down the inverse is derived, and exact.
-    edit_json(&p.path().join("migrations/004_add_plan.json"), |m| {
+    edit_json(&p.path().join("migrations").join(&file), |m| {
         m.as_object_mut().unwrap().remove("down");
     });
     let (report, _) = stdout_json(qw_in(p.path()).args(["migrate", "check"]));
     assert!(report["findings"].as_array().unwrap().iter().all(|f| f["code"] != "migration-down-differs"), "{report:#}");
-    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["code"] == "downs-proven" && f["message"].as_str().unwrap().contains("4 of 4")));
+    assert!(report["findings"].as_array().unwrap().iter().any(|f| f["code"] == "downs-proven" && f["message"].as_str().unwrap().contains(&format!("{n} of {n}", n = migration_count() + 1))));
 }
 
 #[test]
 fn migrate_check_flags_irreversible_and_destructive_steps() {
     let p = project();
     write_json(
-        &p.path().join("migrations/004_drop_prompt.json"),
+        &p.path().join("migrations").join(next_migration("drop_prompt")),
         &json!({"$schema": "../schemas/json/migration.schema.json", "up": [{"op": "delete_attribute", "collection": "transcription_jobs", "key": "prompt"}]}),
     );
     let (report, code) = stdout_json(qw_in(p.path()).args(["migrate", "check"]));
@@ -457,7 +474,7 @@ fn migrate_check_flags_irreversible_and_destructive_steps() {
 #[test]
 fn bad_migration_files_are_unreadable_configuration() {
     let p = project();
-    std::fs::write(p.path().join("migrations/004_oops.json"), r#"{"up": [{"op": "create_index", "collection": "usage_logs"}]}"#).unwrap();
+    std::fs::write(p.path().join("migrations").join(next_migration("oops")), r#"{"up": [{"op": "create_index", "collection": "usage_logs"}]}"#).unwrap();
     let (report, code) = stdout_json(qw_in(p.path()).args(["migrate", "check"]));
     assert_eq!(code, 2);
     assert_eq!(report["findings"][0]["code"], "migration-invalid");
