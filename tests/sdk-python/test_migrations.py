@@ -20,11 +20,22 @@ PROJECT_DIRS = ["environments", "templates", "functions", "schemas", "migrations
 DB = "main-dev"
 
 
+BASELINE = 3  # the engine is tested on the repository's first three migrations
+
+
 @pytest.fixture
 def project(tmp_path):
-    """A scratch copy of the repository's project."""
+    """A scratch copy of the repository's project as of its first BASELINE migrations (later
+    ones removed, schemas/ generated back from those), so the repository can grow new
+    migrations without renumbering these tests."""
     for d in PROJECT_DIRS:
         shutil.copytree(ROOT / d, tmp_path / d, ignore=shutil.ignore_patterns("__pycache__"))
+    later = [m for m in (tmp_path / "migrations").iterdir() if m.name[:3].isdigit() and int(m.name[:3]) > BASELINE]
+    if later:
+        for m in later:
+            m.unlink()
+        r = subprocess.run([str(QW), "--project-dir", str(tmp_path), "schema", "generate"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
     return tmp_path
 
 
