@@ -2,8 +2,8 @@
 
 One emulator for the session (in memory, the tiny Whisper model of the test venv, project
 `quixotic` as in environments/dev), its clock set to a fixed date inside v1's support window so
-the deprecation tests do not age; schema through `qw migrate up dev`; the five functions deployed
-from functions/package.py archives (backend.py). Tests act as users: created with the key, calling
+the deprecation tests do not age; schema, variables and the five functions brought up by
+functions/deploy.py, as `make run` does (`qw migrate up dev`, archives from functions/package.py). Tests act as users: created with the key, calling
 the gateway at `/fn/api-gateway/...` with a JWT.
 """
 
@@ -30,15 +30,16 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests" / "sdk-python"))
+sys.path.insert(0, str(ROOT / "functions"))
 
-import deployment  # noqa: E402
+import deploy  # noqa: E402
 import speech  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("sdk_python_conftest", ROOT / "tests" / "sdk-python" / "conftest.py")
 sdk = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(sdk)
 
-PROJECT = deployment.DEV["projectId"]
+PROJECT = deploy.DEV["projectId"]
 DATABASE = "main-dev"
 START = "2026-12-01T00:00:00Z"
 PASSWORD = "correct horse battery staple"
@@ -189,9 +190,10 @@ def backend(qw_bin):
     try:
         b = Backend(emulator, qw_bin)
         b.clock(set=START)
-        deployment.apply_schema(qw_bin, emulator)
+        target = deploy.Target(emulator.endpoint, emulator.project, emulator.api_key, qw_bin)
+        deploy.apply_schema(target, say=lambda _: None)
         started = time.time()
-        deployment.deploy_all(qw_bin, emulator, Functions(emulator.client(key=False)))
+        deploy.deploy_all(target, say=lambda _: None)
         TIMINGS.append(("deploy and build of the five functions", time.time() - started))
         yield b
         b.http.close()
