@@ -19,6 +19,7 @@ run core sh -c "target/release/qw-bench core '$QW_BIN' > '$out/core.md'"
 run "bulk writes and transactions" sh -c "$py bench/dbx_bench.py --qw '$QW_BIN' --runs 3 > '$out/dbx.md'"
 run functions $py bench/functions_bench.py --out "$out/functions.md"
 run transcription $py bench/transcription_bench.py --out "$out/transcription.md"
+run backend $py bench/backend_bench.py --out "$out/backend.md"
 for script in bench/storage_bench.py bench/migrations_bench.py; do
   [[ -e $script ]] || continue
   name=$(basename "$script" _bench.py)
@@ -32,7 +33,7 @@ done
   echo
   echo "Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)."
   echo
-  for f in core dbx storage functions transcription migrations; do
+  for f in core dbx storage functions transcription migrations backend; do
     [[ -f $out/$f.md ]] || continue
     cat "$out/$f.md"
     echo
