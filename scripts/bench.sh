@@ -15,6 +15,8 @@ run() { # name, command…
   "$@"
 }
 
+# QW_BENCH_COMPOSE_ONLY=1 rewrites bench/RESULTS.md from the sections already in bench/results/.
+if [[ -z ${QW_BENCH_COMPOSE_ONLY:-} ]]; then
 run core sh -c "target/release/qw-bench core '$QW_BIN' > '$out/core.md'"
 run "bulk writes and transactions" sh -c "$py bench/dbx_bench.py --qw '$QW_BIN' --runs 3 > '$out/dbx.md'"
 run functions $py bench/functions_bench.py --out "$out/functions.md"
@@ -25,6 +27,9 @@ for script in bench/storage_bench.py bench/migrations_bench.py; do
   name=$(basename "$script" _bench.py)
   run "$name" sh -c "$py $script --qw '$QW_BIN' > '$out/$name.md'"
 done
+fi
+
+declare -A titles=([dbx]="Bulk writes and transactions" [storage]="Storage: 100 MiB upload and download")
 
 {
   echo "# Benchmark results"
@@ -35,6 +40,10 @@ done
   echo
   for f in core dbx storage functions transcription migrations backend; do
     [[ -f $out/$f.md ]] || continue
+    if [[ $(head -c1 "$out/$f.md") != "#" ]]; then
+      echo "## ${titles[$f]:-$f}"
+      echo
+    fi
     cat "$out/$f.md"
     echo
   done
