@@ -187,8 +187,11 @@ def deploy_all(target, state_file=None, say=print):
     current = {}
     for name in order:
         f = settings[name]
+        runtime = installed_runtime(target, f["runtime"])
+        if runtime != f["runtime"]:
+            say(f"{name}: runtime {f['runtime']} is not available here, using {runtime}")
         fields = dict(
-            function_id=name, name=f["name"], runtime=installed_runtime(target, f["runtime"]), execute=f["execute"], events=f["events"],
+            function_id=name, name=f["name"], runtime=runtime, execute=f["execute"], events=f["events"],
             schedule=f["schedule"], timeout=f["timeout"], enabled=f["enabled"], logging=f["logging"], entrypoint=f["entrypoint"],
             commands=f["commands"], scopes=f["scopes"], runtime_specification=f["specification"],
         )
