@@ -77,6 +77,17 @@ def test_required_default_and_array_rules(store, sdb):
     assert error_of(e)[2] == 'Invalid document structure: Unknown attribute: "unknown"'
 
 
+def test_encrypted_strings_need_room_for_the_ciphertext(store, sdb):
+    store.create_collection(sdb, "enc")
+    for type_ in ("string", "varchar"):
+        with pytest.raises(AppwriteException) as e:
+            store.create_attribute(type_, sdb, "enc", f"short_{type_}", size=149, required=False, encrypt=True)
+        assert error_of(e) == (400, "general_bad_request", "Size too small. Encrypted strings require a minimum size of 150 characters.")
+        assert store.create_attribute(type_, sdb, "enc", f"secret_{type_}", size=150, required=False, encrypt=True).encrypt is True
+    listed = store.list_attributes(sdb, "enc")
+    assert sorted(a.key for a in (listed.attributes if store.legacy else listed.columns)) == ["secret_string", "secret_varchar"]
+
+
 def test_duplicate_missing_and_list(store, sdb):
     store.create_collection(sdb, "c")
     store.create_attribute("boolean", sdb, "c", "b", required=False)

@@ -25,6 +25,8 @@ pub const ROUTE_TYPES: &[&str] = &[
 /// Largest `size` of a string attribute.
 pub const STRING_MAX: i64 = 1_073_741_824;
 const VARCHAR_MAX: i64 = 16_381;
+/// The smallest string or varchar size Appwrite encrypts (`APP_DATABASE_ENCRYPT_SIZE_MIN`).
+const ENCRYPT_SIZE_MIN: i64 = 150;
 /// MariaDB's column limit, which Appwrite reports as the attribute limit.
 const MAX_ATTRIBUTES: usize = 1017;
 
@@ -90,6 +92,12 @@ impl Spec {
             encrypt: p.bool_opt("encrypt")?.unwrap_or(false),
         };
         spec.check_param_types()?;
+        if spec.encrypt && spec.size.is_some_and(|size| size < ENCRYPT_SIZE_MIN) {
+            return Err(ApiError::msg(
+                types::GENERAL_BAD_REQUEST,
+                format!("Size too small. Encrypted strings require a minimum size of {ENCRYPT_SIZE_MIN} characters."),
+            ));
+        }
         Ok(spec)
     }
 

@@ -553,7 +553,9 @@ pub fn increment_in(
 ) -> ApiResult<Stored> {
     let a = s.attribute(attribute).ok_or_else(|| ApiError::with_arg(api.attribute_not_found(), attribute))?;
     if !matches!(a.kind.as_str(), "integer" | "bigint" | "double") || a.array {
-        return Err(ApiError::with_arg(api.attribute_type_invalid(), attribute));
+        // 1.9.6 answers utopia's TypeException with the legacy type on both APIs.
+        let ns = if api.is_legacy() { "databases" } else { "tablesDB" };
+        return Err(ApiError::msg(types::ATTRIBUTE_TYPE_INVALID, format!("{ns} \"{attribute}\" is not a number")));
     }
     let current = require_doc(tx, s, api, access, id)?;
     access.allow(s, permissions::UPDATE, Some(&current.permissions()))?;

@@ -101,6 +101,17 @@ pub fn bind(kind: Kind, v: &Value) -> Sql {
     }
 }
 
+/// A query value as the text LIKE compares with: numbers in their decimal form and booleans as
+/// 1/0, as MariaDB compares a numeric column with `LIKE '1%'` in Appwrite.
+fn like_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => u8::from(*b).to_string(),
+        _ => String::new(),
+    }
+}
+
 /// Escapes LIKE wildcards (`%`, `_`, `\`) so values match literally (`ESCAPE '\'`).
 pub fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -218,7 +229,7 @@ fn condition(q: &Query, schema: &dyn Schema, params: &mut Vec<Sql>) -> String {
                 .values
                 .iter()
                 .map(|v| {
-                    let s = escape_like(v.as_str().unwrap_or_default());
+                    let s = escape_like(&like_text(v));
                     let pattern = match m {
                         "startsWith" | "notStartsWith" => format!("{s}%"),
                         "endsWith" | "notEndsWith" => format!("%{s}"),
