@@ -345,6 +345,29 @@ fn function_create_rejects_bad_input_and_changes_nothing() {
 }
 
 #[test]
+fn function_create_refuses_dependencies_that_make_a_cycle() {
+    let p = project();
+    let before = snapshot(p.path());
+    // api-gateway depends on upload-audio-v1, which depends on transcribe.
+    for (args, message) in [
+        (vec!["--depends-on", "api-gateway", "--depended-by", "api-gateway"], "api-gateway cannot be both a dependency of notes-v1 and depend on it"),
+        (vec!["--depends-on", "api-gateway", "--depended-by", "transcribe"], "these dependencies would make a cycle: "),
+    ] {
+        let mut cmd = qw_in(p.path());
+        cmd.args(["function", "create", "notes-v1"]).args(&args);
+        cmd.assert().code(2).stderr(predicate::str::contains(message));
+    }
+    assert_eq!(snapshot(p.path()), before, "a refused command must not change the project");
+
+    // A function named twice is one dependency.
+    qw_in(p.path()).args(["function", "create", "notes-v1", "--depends-on", "transcribe", "--depends-on", "transcribe", "--description", "Notes."]).assert().success();
+    assert_eq!(read_json(&p.path().join("functions/notes-v1/dependencies.json"))["depends_on"], json!(["transcribe"]));
+    let mirrored = read_json(&p.path().join("functions/transcribe/dependencies.json"))["depended_by"].clone();
+    assert_eq!(mirrored.as_array().unwrap().iter().filter(|f| *f == "notes-v1").count(), 1);
+    qw_in(p.path()).args(["deploy-order", "dev"]).assert().success();
+}
+
+#[test]
 fn collection_create_adds_the_schema_everywhere() {
     let p = project();
     let (report, code) = stdout_json(qw_in(p.path()).args(["collection", "create", "api_keys", "--display-name", "API keys"]));

@@ -71,8 +71,10 @@ class Qw:
 
     def states(self):
         report, code = self.json("migrate", "status", "dev")
-        assert code == 0, report
-        return {m["label"]: m["state"] for m in report["migrations"]}
+        states = {m["label"]: m["state"] for m in report["migrations"]}
+        blocked = any(s in ("changed", "missing", "failed") for s in states.values())
+        assert (code, report["ok"]) == ((1, False) if blocked else (0, True)), report
+        return states
 
 
 @pytest.fixture
@@ -391,6 +393,18 @@ def test_bad_input_is_refused_and_changes_nothing(qw, emu, dbs):
     assert r.returncode == 1 and "cannot read the history at http://127.0.0.1:9/v1" in r.stdout
     r = qw.run("migrate", "up", "dev", extra_env={"QW_DEV_API_KEY": "standard_wrong"})
     assert r.returncode == 1 and "user_unauthorized" in r.stdout
+    # A mistyped project is an error, not an empty project with everything pending.
+    for args in (["status", "dev"], ["up", "dev", "--dry-run"], ["unlock", "dev"]):
+        r = qw.run("migrate", *args, extra_env={"QW_DEV_PROJECT": "nosuchproject"})
+        assert r.returncode == 1 and "project_not_found" in r.stdout, (args, r.stdout)
+    # An endpoint override that is not an API root is bad configuration (2), before any request.
+    for endpoint in ("notaurl", emu.endpoint[: -len("/v1")]):
+        r = qw.run("migrate", "status", "dev", extra_env={"QW_DEV_ENDPOINT": endpoint})
+        assert r.returncode == 2 and f"the endpoint {json.dumps(endpoint)} (from $QW_DEV_ENDPOINT)" in r.stderr, r.stderr
+    # Versions that name no migration.
+    for args in (["up", "dev", "--to", "99"], ["accept", "dev", "99"]):
+        r = qw.run("migrate", *args)
+        assert r.returncode == 2 and "there is no migration 099 in migrations/ (the last is 003_add_status_defaults)" in r.stderr, r.stderr
 
     write(qw.project, "004_bad.json", {"up": [{"op": "create_attribute", "collection": "c"}]})
     report, code = qw.json("migrate", "up", "dev")

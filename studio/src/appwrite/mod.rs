@@ -57,9 +57,10 @@ impl Error {
         }
     }
 
-    /// True for a 404 (the resource does not exist).
+    /// True for a 404 saying the resource asked for does not exist — not one saying the route or
+    /// the project does not (a wrong endpoint or project ID must not look like an empty project).
     pub fn is_not_found(&self) -> bool {
-        self.code() == Some(404) && self.api_type() != Some("general_route_not_found")
+        self.code() == Some(404) && !matches!(self.api_type(), Some("general_route_not_found" | "project_not_found"))
     }
 
     /// True for a 409 (the resource already exists).

@@ -130,6 +130,15 @@ pub fn run(global: &Global, cmd: Command) -> ExitCode {
         Command::Up { env, .. } | Command::Down { env, .. } | Command::Status { env } | Command::Unlock { env } | Command::Accept { env, .. } => env.clone(),
         Command::Create { .. } | Command::Check => unreachable!("handled above"),
     };
+    // A version that names no migration is a typo, not "all of them".
+    let named = match &cmd {
+        Command::Up { to: Some(v), .. } | Command::Accept { version: v, .. } => Some(*v),
+        _ => None,
+    };
+    if let Some(v) = named.filter(|v| !migrations.iter().any(|m| m.version == *v)) {
+        let last = migrations.last().map(|m| format!("the last is {}", m.label())).unwrap_or_else(|| "there are none".into());
+        return output::usage_error(global, &format!("there is no migration {v:03} in migrations/ ({last})"));
+    }
     let env = match connect(global, &project, &root, &env_name) {
         Ok(e) => e,
         Err(code) => return code,
@@ -188,6 +197,9 @@ fn options(r: &RunArgs, verb: &str, env: &str) -> Options {
 fn connect(global: &Global, project: &Project, root: &std::path::Path, env: &str) -> Result<Environment, ExitCode> {
     output::known_environment(global, project, env)?;
     let t = target(project, env, &|k| std::env::var(k).ok()).expect("known environment");
+    if let Some(problem) = t.endpoint_problem() {
+        return Err(output::usage_error(global, &problem));
+    }
     let api_key = match secrets::lookup(&t.api_key, &SystemSecrets) {
         SecretValue::Found { value, .. } => value,
         SecretValue::Missing { reason } => return Err(output::usage_error(global, &format!("no API key for {env}: {reason}"))),
@@ -309,9 +321,12 @@ fn status(global: &Global, env: &Environment, migrations: &[Migration]) -> ExitC
         Ok(x) => x,
         Err(e) => return failed(global, &format!("cannot read the history at {}: {e}", env.client.connection().endpoint)),
     };
+    // A changed, missing or failed migration blocks `up`: status says so with exit code 1.
+    let blocked = lines.iter().any(|l| matches!(l.row.state.word(), "changed" | "missing" | "failed"));
+    let code = if blocked { ExitCode::from(output::FAILED) } else { ExitCode::SUCCESS };
     if global.json {
-        print_json(&json!({"ok": true, "environment": env.name, "database": env.database.id, "migrations": lines, "lock": holder}));
-        return ExitCode::SUCCESS;
+        print_json(&json!({"ok": !blocked, "environment": env.name, "database": env.database.id, "migrations": lines, "lock": holder}));
+        return code;
     }
     heading(&format!("{}: {} ({} database {})", env.name, env.client.connection().endpoint, env.client.connection().project, env.database.id));
     println!("  {:<32} {:<16} {:<30} {:>9}  {}", "MIGRATION", "STATE", "APPLIED AT", "DURATION", "CHECKSUM");
@@ -340,7 +355,7 @@ fn status(global: &Global, env: &Environment, migrations: &[Migration]) -> ExitC
         Some(h) => println!("  {} locked by {h}", Level::Warning.symbol()),
         None => println!("  not locked"),
     }
-    ExitCode::SUCCESS
+    code
 }
 
 /// The file `qw migrate create` writes.

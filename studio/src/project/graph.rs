@@ -64,6 +64,19 @@ impl DependencyGraph {
         g
     }
 
+    /// The graph with one more function and its dependencies in both directions (what
+    /// `qw function create` would write), to find the cycles it would make before writing.
+    pub fn with_function(mut self, name: &str, depends_on: &[String], depended_by: &[String]) -> Self {
+        self.node(name);
+        for d in depends_on {
+            self.edge(name, d);
+        }
+        for d in depended_by {
+            self.edge(d, name);
+        }
+        self
+    }
+
     fn node(&mut self, name: &str) -> NodeIndex {
         if let Some(i) = self.nodes.get(name) {
             return *i;

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use super::{json_text, read_json, FileWrite, Plan, PlanError};
+use crate::project::graph::DependencyGraph;
 use crate::project::model::FunctionManifest;
 use crate::project::paths;
 use crate::project::tree::Tree;
@@ -64,6 +65,17 @@ fn template_files(tree: &dyn Tree, dir: &str, rel: &str, out: &mut Vec<(String, 
     Ok(())
 }
 
+/// The names in their first order, each once.
+fn unique(names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.contains(n) {
+            out.push(n.clone());
+        }
+    }
+    out
+}
+
 fn append_unique(list: &mut Value, item: &str) {
     if let Some(a) = list.as_array_mut() {
         if !a.iter().any(|v| v == item) {
@@ -94,6 +106,14 @@ pub fn plan(project: &Project, tree: &dyn Tree, request: &Request) -> Result<Pla
         if other == name {
             return Err(PlanError::Usage(format!("{name} cannot depend on itself")));
         }
+    }
+    let request = &Request { depends_on: unique(&request.depends_on), depended_by: unique(&request.depended_by), ..request.clone() };
+    if let Some(both) = request.depends_on.iter().find(|d| request.depended_by.contains(d)) {
+        return Err(PlanError::Usage(format!("{both} cannot be both a dependency of {name} and depend on it: that is a cycle")));
+    }
+    let cycles = DependencyGraph::of(project).with_function(name, &request.depends_on, &request.depended_by).cycles();
+    if let Some(cycle) = cycles.iter().find(|c| c.contains(name)) {
+        return Err(PlanError::Usage(format!("these dependencies would make a cycle: {}", cycle.join(" → "))));
     }
     let mut files = Vec::new();
     template_files(tree, paths::FUNCTION_TEMPLATE, "", &mut files)?;
