@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${QW_DATA:-.qw/data}
 mkdir -p "$data"
-key_file=.qw/dev-api-key
+key_file=$(dirname "$data")/dev-api-key
 [[ -s $key_file ]] || echo "standard_$(od -An -N128 -tx1 /dev/urandom | tr -d ' \n')" > "$key_file"
 key=$(cat "$key_file")
 project=${QW_PROJECT:-quixotic}
@@ -35,7 +35,7 @@ Ctrl-C stops it; the data stays.
 MSG
 target/debug/qw emulator --port "$port" --data "$data" --project "$project" --api-key "$key" &
 emulator=$!
-trap 'kill -TERM $emulator 2>/dev/null; wait $emulator' INT TERM
+trap 'kill -TERM $emulator 2>/dev/null; wait $emulator; exit $?' INT TERM
 for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
   kill -0 $emulator 2>/dev/null || { wait $emulator; exit $?; }
