@@ -229,6 +229,12 @@ fn variables_show_layers_and_mask_secrets() {
     assert!(text.contains("✅ MAX_FILE_SIZE_MB = 10  environment (templates/shared-variables.json)"), "{text}");
     assert!(text.contains("✅ WHISPER_MODEL = whisper-1  function (environments/dev/appwrite.json)"), "{text}");
     assert!(!text.contains("\u{1b}["), "no colour codes when not on a terminal");
+    qw_in(&repo())
+        .args(["variables", "dev"])
+        .env("QW_DEV_ENDPOINT", "localhost:8095")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the endpoint \"localhost:8095\" (from $QW_DEV_ENDPOINT) is not an Appwrite API root"));
 
     let (report, code) = stdout_json(qw_in(&repo()).args(["variables", "prod", "upload-audio-v1"]).env("QW_PROD_OPENAI_API_KEY", secret));
     assert_eq!(code, 0);

@@ -36,6 +36,9 @@ pub fn run(global: &Global, args: Args) -> ExitCode {
         }
     }
     let target = target(&project, &args.env, &|v| std::env::var(v).ok()).expect("known environment");
+    if let Some(problem) = target.endpoint_problem() {
+        return output::usage_error(global, &problem);
+    }
     let lines = lines(&project, &args.env, args.function.as_deref(), &SystemSecrets);
     let tally = Tally::of_levels(lines.iter().map(|l| l.level));
     if global.json {
