@@ -137,3 +137,12 @@ def unwrap(context, default_version=""):
         route=envelope.get("route", ""),
         via_gateway=True,
     )
+
+
+def posted(context, api_version, action):
+    """The request of a function that takes a user's POST (`action`, e.g. "Upload", names it in
+    the refusal of other methods), and the user it is for."""
+    incoming = unwrap(context, api_version)
+    if incoming.method != "POST":
+        raise ApiError("method_not_allowed", f"{action} with POST.")
+    return incoming, incoming.require_user()

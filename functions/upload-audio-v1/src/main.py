@@ -14,10 +14,10 @@ from appwrite.services.storage import Storage
 from .form import audio_of
 from .shared import audio, jobs
 from .shared.config import Config
-from .shared.envelope import unwrap
+from .shared.envelope import posted
 from .shared.ledger import owner_read
 from .shared.store import Store
-from .shared.utils import ApiError, appwrite_client, entrypoint, json_response, log, server_now
+from .shared.utils import appwrite_client, entrypoint, json_response, log, server_now
 
 API_VERSION = "v1"
 REQUIRED = ("AUDIO_BUCKET_ID", "COST_PER_MINUTE", "DATABASE_ID", "DEFAULT_USER_CREDITS", "MAX_FILE_SIZE_MB")
@@ -25,10 +25,7 @@ REQUIRED = ("AUDIO_BUCKET_ID", "COST_PER_MINUTE", "DATABASE_ID", "DEFAULT_USER_C
 
 def handle(context):
     config = Config().require(*REQUIRED)
-    incoming = unwrap(context, API_VERSION)
-    if incoming.method != "POST":
-        raise ApiError("method_not_allowed", "Upload with POST.")
-    user_id = incoming.require_user()
+    incoming, user_id = posted(context, API_VERSION, "Upload")
     name, data = audio_of(incoming)
     jobs.check_size(len(data), config)
     info = audio.inspect(data)

@@ -16,7 +16,7 @@ from appwrite.services.storage import Storage
 
 from .shared import audio, jobs
 from .shared.config import Config
-from .shared.envelope import unwrap
+from .shared.envelope import posted
 from .shared.store import JOBS, Store
 from .shared.utils import ApiError, appwrite_client, entrypoint, is_conflict, is_not_found, json_response, log, server_now
 
@@ -40,10 +40,7 @@ def already_submitted(store, file_id):
 
 def handle(context):
     config = Config().require(*REQUIRED)
-    incoming = unwrap(context, API_VERSION)
-    if incoming.method != "POST":
-        raise ApiError("method_not_allowed", "Create a job with POST.")
-    user_id = incoming.require_user()
+    incoming, user_id = posted(context, API_VERSION, "Create a job")
     body = incoming.json()
     file_id = file_id_of(body)
     language, prompt = jobs.options(body)
