@@ -55,6 +55,26 @@ struct Parsed {
     sub_sub_type: Option<String>,
 }
 
+/// The pattern parsed, with a TablesDB action's names (`tablesdb`, `tables`, `rows`, `columns`)
+/// in place of the legacy ones it is written with.
+fn parse_for(pattern: &str, database_type: Option<&str>) -> Parsed {
+    let mut p = parse(pattern);
+    if pattern.contains("databases.") && database_type == Some("tablesdb") {
+        let tablesdb = |name: &str| match name {
+            "databases" => "tablesdb",
+            "documents" => "rows",
+            "collections" => "tables",
+            "attributes" => "columns",
+            other => other,
+        }
+        .to_string();
+        p.parts[0] = tablesdb(&p.parts[0]);
+        p.sub_type = p.sub_type.as_deref().map(tablesdb);
+        p.sub_sub_type = p.sub_sub_type.as_deref().map(tablesdb);
+    }
+    p
+}
+
 fn parse(pattern: &str) -> Parsed {
     let parts: Vec<String> = pattern.split('.').map(String::from).collect();
     let count = parts.len();
@@ -98,26 +118,7 @@ fn parse(pattern: &str) -> Parsed {
 /// collection/table mirrors.
 pub fn generate(pattern: &str, params: &[(&str, &str)], database_type: Option<&str>) -> Vec<String> {
     let keys: Vec<String> = params.iter().map(|(k, _)| format!("[{k}]")).collect();
-    let mut p = parse(pattern);
-    if pattern.contains("databases.") && database_type == Some("tablesdb") {
-        let map = |s: &mut Option<String>| {
-            if let Some(v) = s {
-                *v = match v.as_str() {
-                    "databases" => "tablesdb",
-                    "documents" => "rows",
-                    "collections" => "tables",
-                    "attributes" => "columns",
-                    other => other,
-                }
-                .to_string();
-            }
-        };
-        let mut ty = Some(p.parts[0].clone());
-        map(&mut ty);
-        p.parts[0] = ty.unwrap();
-        map(&mut p.sub_type);
-        map(&mut p.sub_sub_type);
-    }
+    let p = parse_for(pattern, database_type);
     for r in [&p.resource, &p.sub_resource, &p.sub_sub_resource].into_iter().flatten() {
         if !keys.contains(r) {
             return Vec::new();
@@ -238,26 +239,7 @@ mod tests {
     fn reference(pattern: &str, params: &[(&str, &str)], database_type: Option<&str>) -> Vec<String> {
         let keys: Vec<String> = params.iter().map(|(k, _)| format!("[{k}]")).collect();
         let values: Vec<String> = params.iter().map(|(_, v)| v.to_string()).collect();
-        let mut p = parse(pattern);
-        if pattern.contains("databases.") && database_type == Some("tablesdb") {
-            let map = |s: &mut Option<String>| {
-                if let Some(v) = s {
-                    *v = match v.as_str() {
-                        "databases" => "tablesdb",
-                        "documents" => "rows",
-                        "collections" => "tables",
-                        "attributes" => "columns",
-                        other => other,
-                    }
-                    .to_string();
-                }
-            };
-            let mut ty = Some(p.parts[0].clone());
-            map(&mut ty);
-            p.parts[0] = ty.unwrap();
-            map(&mut p.sub_type);
-            map(&mut p.sub_sub_type);
-        }
+        let p = parse_for(pattern, database_type);
         let ty = p.parts[0].clone();
         let join = |items: &[&Option<String>]| -> String {
             let mut v = vec![ty.clone()];
