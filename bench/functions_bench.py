@@ -12,18 +12,17 @@ Python function from a tar.gz made here, and times synchronous executions throug
 import argparse
 import io
 import json
-import os
 import pathlib
-import platform
 import secrets
 import statistics
 import subprocess
-import sys
 import tarfile
 import time
 import types
 
 import requests
+
+from common import machine, percentile, qw_binary, shown
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FUNCTION = '''
@@ -32,21 +31,8 @@ def main(context):
 '''
 
 
-def qw_binary():
-    if os.environ.get("QW_BIN"):
-        return pathlib.Path(os.environ["QW_BIN"])
-    for profile in ("release", "debug"):
-        p = ROOT / "target" / profile / "qw"
-        if p.exists():
-            return p
-    sys.exit("build qw first (cargo build --release -p studio)")
 
 
-def percentile(samples, p):
-    s = sorted(samples)
-    k = (len(s) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def summary(samples):
@@ -74,24 +60,6 @@ def direct_samples(n):
     return out
 
 
-def machine():
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "unknown"
-    try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": mem, "python": platform.python_version(), "kernel": platform.release()}
 
 
 def main():
@@ -185,7 +153,7 @@ def main():
     lines = [
         "## Functions: execution latency",
         "",
-        f"Measured by `bench/functions_bench.py` with `{qw.relative_to(ROOT) if qw.is_relative_to(ROOT) else qw}`, runtime `{runtime}`, "
+        f"Measured by `bench/functions_bench.py` with `{shown(qw)}`, runtime `{runtime}`, "
         f"{args.warm} warm and {args.cold} cold samples, client and emulator on the same machine (loopback).",
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, Linux {m['kernel']}, Python {m['python']}.",

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import pathlib
-import platform
 import secrets
 import statistics
 import subprocess
@@ -25,22 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from common import machine
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 CHUNK = 5 * 1024 * 1024
 PROJECT = "bench"
 
 
-def machine():
-    cpu = "unknown"
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem_kib = 0
-    for line in pathlib.Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            mem_kib = int(line.split()[1])
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem_kib / 1024 / 1024, 1), "kernel": platform.release()}
 
 
 def cpu_seconds(pid):

@@ -15,7 +15,6 @@ import argparse
 import datetime
 import os
 import pathlib
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,18 +28,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "sdk-python"))
 import speech  # noqa: E402
 
+import common  # noqa: E402
+from common import qw_binary as binary  # noqa: E402
+
 # Clip lengths (seconds of espeak-ng speech, approximately).
 TARGETS = [3, 15, 30, 60]
 
 
-def binary():
-    if os.environ.get("QW_BIN"):
-        return pathlib.Path(os.environ["QW_BIN"])
-    for profile in ("release", "debug"):
-        p = ROOT / "target" / profile / "qw"
-        if p.exists():
-            return p
-    sys.exit("no qw binary: run `cargo build --release -p studio` or set QW_BIN")
 
 
 class Emulator:
@@ -118,32 +112,14 @@ def make_clips(folder):
 
 
 def machine():
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemTotal"):
-                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
     import ctranslate2
     import faster_whisper
 
     return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram": ram,
-        "python": platform.python_version(),
+        **common.machine(),
         "faster-whisper": faster_whisper.__version__,
         "ctranslate2": ctranslate2.__version__,
-        "binary": str(binary().relative_to(ROOT) if binary().is_relative_to(ROOT) else binary()),
+        "binary": common.shown(binary()),
     }
 
 
