@@ -280,7 +280,7 @@ pub async fn create(api: Api, ctx: Ctx, p: Params) -> Reply {
                         types::GENERAL_BAD_REQUEST,
                         format!(
                             "Bulk create is not supported for {} with relationship {}",
-                            if api.is_legacy() { "databases" } else { "tablesDB" },
+                            api.sdk_namespace(),
                             api.attributes_key()
                         ),
                     ));
@@ -554,8 +554,7 @@ pub fn increment_in(
     let a = s.attribute(attribute).ok_or_else(|| ApiError::with_arg(api.attribute_not_found(), attribute))?;
     if !matches!(a.kind.as_str(), "integer" | "bigint" | "double") || a.array {
         // 1.9.6 answers utopia's TypeException with the legacy type on both APIs.
-        let ns = if api.is_legacy() { "databases" } else { "tablesDB" };
-        return Err(ApiError::msg(types::ATTRIBUTE_TYPE_INVALID, format!("{ns} \"{attribute}\" is not a number")));
+        return Err(ApiError::msg(types::ATTRIBUTE_TYPE_INVALID, format!("{} \"{attribute}\" is not a number", api.sdk_namespace())));
     }
     let current = require_doc(tx, s, api, access, id)?;
     access.allow(s, permissions::UPDATE, Some(&current.permissions()))?;
@@ -570,7 +569,7 @@ pub fn increment_in(
                 api.attribute_limit(),
                 format!(
                     "{} \"{attribute}\" has reached the {word} value of {}",
-                    if api.is_legacy() { "databases" } else { "tablesDB" },
+                    api.sdk_namespace(),
                     php_number(limit)
                 ),
             ));
@@ -722,7 +721,7 @@ pub fn no_relationships(s: &CollectionSchema, api: Api, what: &str) -> ApiResult
             types::GENERAL_BAD_REQUEST,
             format!(
                 "Bulk {what} is not supported for {} with relationship attributes",
-                if api.is_legacy() { "databases" } else { "tablesDB" }
+                api.sdk_namespace()
             ),
         ));
     }

@@ -34,6 +34,11 @@ impl Api {
         self == Api::Legacy
     }
 
+    /// The SDK namespace 1.9.6 names in some messages (`getSDKNamespace`): `databases` or `tablesDB`.
+    pub fn sdk_namespace(self) -> &'static str {
+        self.pick("databases", "tablesDB")
+    }
+
     fn pick<T>(self, legacy: T, tables: T) -> T {
         if self.is_legacy() {
             legacy

@@ -85,7 +85,7 @@ fn prepare_route(
                     types::GENERAL_BAD_REQUEST,
                     format!(
                         "Bulk create is not supported for {} with relationship {}",
-                        if api.is_legacy() { "databases" } else { "tablesDB" },
+                        api.sdk_namespace(),
                         api.attributes_key()
                     ),
                 ));
