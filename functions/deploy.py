@@ -152,16 +152,21 @@ def set_variables(target, say=print):
     say(f"variables: {changed} created or changed")
 
 
-def installed_runtime(target, wanted):
-    """The function's runtime when the target has it, else its newest Python: the emulator runs
-    the runtimes whose interpreter is on PATH (this machine may lack python3.12)."""
+def runtime_picker(target):
+    """A function mapping a wanted runtime to the one to use: itself when the target has it, else
+    the target's newest Python (the emulator runs the runtimes whose interpreter is on PATH, and
+    this machine may lack python3.12)."""
     ids = [r.id for r in Functions(target.client(key=False)).list_runtimes().runtimes]
-    if wanted in ids:
-        return wanted
     python = sorted((r for r in ids if r.startswith("python-3.")), key=lambda r: tuple(int(x) for x in r.split("-")[1].split(".")))
-    if not python:
-        raise RuntimeError(f"the target has no Python runtime (wanted {wanted}); it offers {ids}")
-    return python[-1]
+
+    def pick(wanted):
+        if wanted in ids:
+            return wanted
+        if not python:
+            raise RuntimeError(f"the target has no Python runtime (wanted {wanted}); it offers {ids}")
+        return python[-1]
+
+    return pick
 
 
 def deploy_order(target):
@@ -185,9 +190,10 @@ def deploy_all(target, state_file=None, say=print):
     state = load_state(state_path)
     known = state.setdefault(f"{target.endpoint} {target.project}", {})
     current = {}
+    installed_runtime = runtime_picker(target)
     for name in order:
         f = settings[name]
-        runtime = installed_runtime(target, f["runtime"])
+        runtime = installed_runtime(f["runtime"])
         if runtime != f["runtime"]:
             say(f"{name}: runtime {f['runtime']} is not available here, using {runtime}")
         fields = dict(
